@@ -1,0 +1,44 @@
+import { fromPromise } from 'xstate';
+import { isBerthError } from '../errors.js';
+import type { Runtime } from '../io/runtime.js';
+import type { OpInput, OpOutput } from '../machines/container.machine.js';
+import { resolveSignal } from '../validate.js';
+
+const SIGKILL = resolveSignal('SIGKILL');
+
+/** The container machine's `runOp`: one runtime operation, over the configured runtime. */
+export function runOpOver(runtime: Runtime) {
+  return fromPromise<OpOutput, OpInput>(async ({ input }) => {
+    const { id, request } = input;
+    switch (request.kind) {
+      case 'create':
+        await runtime.create(id, input.spec);
+        return {};
+      case 'start':
+        return runtime.start(id);
+      case 'exec':
+        return runtime.exec(id, request.execId, request.spec);
+      case 'signal':
+        await runtime.signal(id, request.processId, request.signal);
+        return {};
+      case 'pause':
+        await runtime.pause(id);
+        return {};
+      case 'resume':
+        await runtime.resume(id);
+        return {};
+      case 'delete':
+        await runtime.delete(id);
+        return {};
+      case 'kill-execs':
+        for (const execId of input.liveExecs) {
+          // An exec that died on its own meanwhile is what we wanted anyway.
+          await runtime.signal(id, execId, SIGKILL).catch((err: unknown) => {
+            if (!isBerthError(err, 'invalid-state')) throw err;
+          });
+        }
+        return {};
+    }
+  });
+}
+

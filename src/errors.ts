@@ -1,0 +1,45 @@
+/**
+ * Every failure berth reports to a caller is a BerthError with a stable `code`,
+ * so callers can branch on it without parsing messages.
+ */
+export type BerthErrorCode =
+  | 'not-found'
+  | 'already-exists'
+  | 'invalid-id'
+  | 'invalid-state'
+  | 'invalid-signal'
+  | 'invalid-spec'
+  | 'runtime-error'
+  | 'events-pruned'
+  | 'closed';
+
+export class BerthError extends Error {
+  override readonly name = 'BerthError';
+  constructor(
+    readonly code: BerthErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export function isBerthError(err: unknown, code?: BerthErrorCode): err is BerthError {
+  return err instanceof BerthError && (code === undefined || err.code === code);
+}
+
+/** Shape a BerthError takes when it crosses an actor boundary (plain data). */
+export interface ErrorData {
+  code: BerthErrorCode;
+  message: string;
+}
+
+export function toErrorData(err: unknown): ErrorData {
+  if (err instanceof BerthError) return { code: err.code, message: err.message };
+  const message = err instanceof Error ? err.message : String(err);
+  return { code: 'runtime-error', message };
+}
+
+export function fromErrorData(data: ErrorData): BerthError {
+  return new BerthError(data.code, data.message);
+}

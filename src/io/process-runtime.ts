@@ -1,0 +1,245 @@
+import { constants as fsConstants } from 'node:fs';
+import { access, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { execa } from 'execa';
+import { BerthError } from '../errors.js';
+import type { ProcessSpec } from '../types.js';
+import { INIT, type ResolvedSignal } from '../validate.js';
+import { exitFrom } from './exit-status.js';
+import type { ExitListener, Runtime } from './runtime.js';
+
+type ExecaChild = ReturnType<typeof execa>;
+
+interface LiveProcess {
+  pid: number;
+  /** Leader of the process's own group: signals go to -pid, reaching its whole tree. */
+  child: ExecaChild;
+  exited: boolean;
+}
+
+interface ContainerState {
+  dir: string;
+  spec: ProcessSpec;
+  processes: Map<string, LiveProcess>;
+  initExited: boolean;
+}
+
+/** Resolves a command the way execvp would, to fail at create rather than at start. */
+async function resolveExecutable(command: string, cwd: string, env: Record<string, string | undefined>): Promise<string> {
+  const notFound = new BerthError('invalid-spec', `exec: ${JSON.stringify(command)}: executable file not found in $PATH`);
+  const candidates = command.includes('/')
+    ? [isAbsolute(command) ? command : resolve(cwd, command)]
+    : (env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, command));
+  for (const candidate of candidates) {
+    try {
+      const info = await stat(candidate);
+      if (!info.isFile()) continue;
+      await access(candidate, fsConstants.X_OK);
+      return candidate;
+    } catch {
+      // try the next PATH entry
+    }
+  }
+  throw notFound;
+}
+
+async function checkCwd(cwd: string): Promise<void> {
+  const info = await stat(cwd).catch(() => undefined);
+  if (!info?.isDirectory()) throw new BerthError('invalid-spec', `cwd ${JSON.stringify(cwd)} is not a directory`);
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals | number): boolean {
+  try {
+    process.kill(-pid, signal);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw err;
+  }
+}
+
+/** The scheduler state letter of a process ('R', 'S', 'T', 'Z', ...), or undefined once it is gone. */
+async function schedulerState(pid: number): Promise<string | undefined> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  return stat?.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+}
+
+/** Waits (briefly: signals land within microseconds) until a live process's state satisfies `wanted`. */
+async function untilState(proc: LiveProcess, wanted: (state: string) => boolean): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const state = await schedulerState(proc.pid);
+    if (state === undefined || state === 'Z' || proc.exited || wanted(state)) return;
+    if (Date.now() > deadline) throw new BerthError('runtime-error', `process ${proc.pid} did not change state within 5 s`);
+    await new Promise((done) => setTimeout(done, 1));
+  }
+}
+
+/**
+ * The embedded runtime: a container is an init process and its execs, each the
+ * leader of its own process group, with stdout and stderr captured to a log file
+ * in the container's state dir. When init exits, every group of the container is
+ * killed, as the kernel does when a PID namespace's init dies.
+ */
+export class ProcessRuntime implements Runtime {
+  readonly name = 'process';
+  private readonly containers = new Map<string, ContainerState>();
+  private listener: ExitListener = () => {};
+
+  constructor(
+    private readonly containersDir: string,
+    private readonly startTimeoutMs: number,
+  ) {}
+
+  onExit(listener: ExitListener): void {
+    this.listener = listener;
+  }
+
+  private state(id: string): ContainerState {
+    const state = this.containers.get(id);
+    if (!state) throw new BerthError('not-found', `container ${id} not found in the process runtime`);
+    return state;
+  }
+
+  async create(id: string, spec: ProcessSpec): Promise<void> {
+    const cwd = resolve(spec.cwd ?? process.cwd());
+    if (!Array.isArray(spec.args) || spec.args.length === 0 || !spec.args.every((a) => typeof a === 'string')) {
+      throw new BerthError('invalid-spec', 'process.args must be a non-empty array of strings');
+    }
+    await checkCwd(cwd);
+    await resolveExecutable(spec.args[0]!, cwd, { ...process.env, ...spec.env });
+    const dir = join(this.containersDir, id);
+    await this.moveAsideLeftover(dir);
+    await mkdir(dir, { recursive: true });
+    const normalized: ProcessSpec = { args: spec.args, env: spec.env ?? {}, cwd };
+    try {
+      await writeFile(join(dir, 'spec.json'), JSON.stringify(normalized));
+    } catch (err) {
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+    this.containers.set(id, { dir, spec: normalized, processes: new Map(), initExited: false });
+  }
+
+  /** A directory berth does not know about is kept as evidence, never reused or deleted. */
+  private async moveAsideLeftover(dir: string): Promise<void> {
+    const exists = await stat(dir).then(
+      () => true,
+      () => false,
+    );
+    if (!exists) return;
+    const aside = join(this.containersDir, '..', 'quarantine');
+    await mkdir(aside, { recursive: true });
+    await rename(dir, join(aside, `${dir.split('/').pop()}-${Date.now()}`));
+  }
+
+  async start(id: string): Promise<{ pid: number }> {
+    const state = this.state(id);
+    return this.spawn(id, state, INIT, state.spec);
+  }
+
+  async exec(id: string, execId: string, spec: ProcessSpec): Promise<{ pid: number }> {
+    const state = this.state(id);
+    // Checked synchronously before the spawn: no exec can start after init was reaped.
+    if (state.initExited) throw new BerthError('invalid-state', `container ${id} has exited; cannot exec ${execId}`);
+    const merged: ProcessSpec = {
+      args: spec.args,
+      env: { ...state.spec.env, ...spec.env },
+      cwd: resolve(spec.cwd ?? state.spec.cwd ?? process.cwd()),
+    };
+    await checkCwd(merged.cwd!);
+    await resolveExecutable(merged.args[0]!, merged.cwd!, { ...process.env, ...merged.env });
+    if (state.initExited) throw new BerthError('invalid-state', `container ${id} has exited; cannot exec ${execId}`);
+    return this.spawn(id, state, execId, merged);
+  }
+
+  private async spawn(id: string, state: ContainerState, processId: string, spec: ProcessSpec): Promise<{ pid: number }> {
+    const log = await open(join(state.dir, `${processId}.log`), 'a');
+    // The child writes straight to the file, so no pipe ties the exit to grandchildren.
+    // (execa's types list only fds 3-9 here; any open fd works at runtime.)
+    const logFd = log.fd as 3;
+    const child = execa(spec.args[0]!, spec.args.slice(1), {
+      cwd: spec.cwd,
+      env: spec.env,
+      stdin: 'ignore',
+      stdout: logFd,
+      stderr: logFd,
+      detached: true,
+      cleanup: false,
+      reject: false,
+      buffer: false,
+    });
+    try {
+      await new Promise<void>((resolveSpawn, rejectSpawn) => {
+        const timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          rejectSpawn(new Error(`did not start within ${this.startTimeoutMs} ms`));
+        }, this.startTimeoutMs);
+        child.once('spawn', () => {
+          clearTimeout(timer);
+          resolveSpawn();
+        });
+        child.once('error', (err) => {
+          clearTimeout(timer);
+          rejectSpawn(err);
+        });
+      });
+    } catch (err) {
+      throw new BerthError('runtime-error', `cannot start ${processId} of ${id}: ${(err as Error).message}`);
+    } finally {
+      await log.close();
+    }
+    const pid = child.pid!;
+    const live: LiveProcess = { pid, child, exited: false };
+    state.processes.set(processId, live);
+    void child.then((result) => {
+      live.exited = true;
+      const exit = exitFrom(result.exitCode, result.signal);
+      if (processId === INIT) this.reapContainer(state);
+      this.listener(id, processId, exit);
+    });
+    return { pid };
+  }
+
+  /** Init is gone: nothing else of the container may live on (no orphan, no zombie). */
+  private reapContainer(state: ContainerState): void {
+    state.initExited = true;
+    for (const proc of state.processes.values()) killGroup(proc.pid, 'SIGKILL');
+  }
+
+  async signal(id: string, processId: string, signal: ResolvedSignal): Promise<void> {
+    const proc = this.state(id).processes.get(processId);
+    if (!proc || proc.exited || !killGroup(proc.pid, signal.number)) {
+      throw new BerthError('invalid-state', `process ${processId} of ${id} is not running`);
+    }
+  }
+
+  /** Settles once every live process is really stopped, as `runc pause` waits for FROZEN. */
+  async pause(id: string): Promise<void> {
+    const live = [...this.state(id).processes.values()].filter((proc) => !proc.exited);
+    for (const proc of live) killGroup(proc.pid, 'SIGSTOP');
+    await Promise.all(live.map((proc) => untilState(proc, (state) => state === 'T' || state === 't')));
+  }
+
+  async resume(id: string): Promise<void> {
+    const live = [...this.state(id).processes.values()].filter((proc) => !proc.exited);
+    for (const proc of live) killGroup(proc.pid, 'SIGCONT');
+    await Promise.all(live.map((proc) => untilState(proc, (state) => state !== 'T' && state !== 't')));
+  }
+
+  async delete(id: string): Promise<void> {
+    const state = this.containers.get(id);
+    if (state) for (const proc of state.processes.values()) killGroup(proc.pid, 'SIGKILL');
+    await rm(join(this.containersDir, id), { recursive: true, force: true });
+    this.containers.delete(id);
+  }
+
+  async logs(id: string, processId: string): Promise<string> {
+    const path = join(this.state(id).dir, `${processId}.log`);
+    return readFile(path, 'utf8').catch(() => '');
+  }
+
+  async close(): Promise<void> {
+    this.containers.clear();
+  }
+}

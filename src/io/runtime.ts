@@ -1,0 +1,27 @@
+import type { ResolvedSignal } from '../validate.js';
+import type { ExitInfo, ProcessSpec } from '../types.js';
+
+export type ExitListener = (containerId: string, processId: string, exit: ExitInfo) => void;
+
+/**
+ * What the container machine needs from an OS runtime. Implementations never
+ * call each other concurrently for one container: the machine serialises them.
+ */
+export interface Runtime {
+  readonly name: string;
+  /** Validates the spec and prepares the container's on-disk state; leaves nothing behind on failure. */
+  create(id: string, spec: ProcessSpec): Promise<void>;
+  /** Starts init; resolves once it runs. */
+  start(id: string): Promise<{ pid: number }>;
+  exec(id: string, execId: string, spec: ProcessSpec): Promise<{ pid: number }>;
+  signal(id: string, processId: string, signal: ResolvedSignal): Promise<void>;
+  pause(id: string): Promise<void>;
+  resume(id: string): Promise<void>;
+  /** Removes everything the container left; its processes must have exited. */
+  delete(id: string): Promise<void>;
+  /** Captured stdout and stderr of one process. */
+  logs(id: string, processId: string): Promise<string>;
+  /** Registers the one listener told about every process exit, exactly once per process. */
+  onExit(listener: ExitListener): void;
+  close(): Promise<void>;
+}

@@ -1,0 +1,334 @@
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { pino, type Logger } from 'pino';
+import type { Observable } from 'rxjs';
+import { createActor, type Actor } from 'xstate';
+import { runOpOver } from './actors/run-op.js';
+import { BerthError, fromErrorData } from './errors.js';
+import { eventStream } from './io/event-stream.js';
+import { Journal } from './io/journal.js';
+import { ProcessRuntime } from './io/process-runtime.js';
+import type { Runtime } from './io/runtime.js';
+import { containerMachine, type ContainerContext } from './machines/container.machine.js';
+import type { ContainerRequest, Settlement } from './machines/requests.js';
+import { supervisorMachine, type SupervisorEvent } from './machines/supervisor.machine.js';
+import {
+  EVENT_TYPES,
+  type BerthEvent,
+  type ContainerInfo,
+  type CreateOptions,
+  type EventsQuery,
+  type ExecOptions,
+  type ExitInfo,
+  type ProcessInfo,
+} from './types.js';
+import { INIT, resolveSignal, validateId } from './validate.js';
+
+export interface SupervisorOptions {
+  /** Where the journal and each container's state live. Created if missing. */
+  stateDir: string;
+  /** 'process' (the default): plain child processes, no root needed. */
+  runtime?: 'process';
+  /** How many journal rows to keep; 0 keeps all. Default 500. */
+  retainCount?: number;
+  /** How long a process may take to start before the start fails. Default 30 s. */
+  startTimeoutMs?: number;
+  /** A pino logger; by default warnings and errors go to stderr. */
+  logger?: Logger;
+}
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (error: BerthError) => void;
+}
+
+const ALIVE = new Set(['running', 'paused', 'stopping']);
+
+function toInfo(context: ContainerContext): ContainerInfo {
+  const processes: ProcessInfo[] = Object.entries(context.processes).map(([id, proc]) => {
+    const info: ProcessInfo = { id, status: proc.status };
+    if (proc.pid !== undefined) info.pid = proc.pid;
+    if (proc.exit) {
+      info.exit = proc.exit;
+      info.exitStatus = proc.exit.status;
+    }
+    return info;
+  });
+  const info: ContainerInfo = {
+    id: context.id,
+    status: context.status,
+    labels: context.labels,
+    createdAt: context.createdAt,
+    processes,
+  };
+  const pid = context.processes[INIT]?.pid;
+  if (pid !== undefined) info.pid = pid;
+  return info;
+}
+
+function exitOf(event: BerthEvent): ExitInfo {
+  const exit: ExitInfo = { status: event.status ?? 255, exitedAt: event.time };
+  if (event.signal) exit.signal = event.signal;
+  if (event.reason) exit.reason = event.reason;
+  return exit;
+}
+
+/**
+ * berth's programmatic API. Every call goes through the root supervisor actor;
+ * each promise settles only after the transition it caused is committed to the
+ * journal.
+ */
+export class Supervisor {
+  private nextRequestId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    private readonly journal: Journal,
+    private readonly runtime: Runtime,
+    private readonly actor: Actor<typeof supervisorMachine>,
+    readonly logger: Logger,
+    readonly stateDir: string,
+  ) {}
+
+  static async open(options: SupervisorOptions): Promise<Supervisor> {
+    const runtimeName = options.runtime ?? 'process';
+    if (runtimeName !== 'process') {
+      throw new BerthError('invalid-spec', `unknown runtime ${JSON.stringify(runtimeName)}; available: process`);
+    }
+    const retainCount = options.retainCount ?? 500;
+    if (!Number.isInteger(retainCount) || retainCount < 0) {
+      throw new BerthError('invalid-spec', `retainCount must be a non-negative integer, got ${retainCount}`);
+    }
+    const stateDir = resolve(options.stateDir);
+    const logger = options.logger ?? pino({ name: 'berth', level: 'warn' }, pino.destination(2));
+    await mkdir(join(stateDir, 'containers'), { recursive: true });
+    const journal = new Journal(join(stateDir, 'journal.db'), retainCount);
+    const runtime = new ProcessRuntime(join(stateDir, 'containers'), options.startTimeoutMs ?? 30_000);
+
+    let supervisor: Supervisor | undefined;
+    const machine = supervisorMachine.provide({
+      actors: { container: containerMachine.provide({ actors: { runOp: runOpOver(runtime) } }) },
+      actions: {
+        record: (_, { entry }) => {
+          const event = journal.append(entry);
+          logger.debug({ event }, 'journaled');
+        },
+        settle: (_, { settlement }) => journal.whenCommitted(() => supervisor!.settle(settlement)),
+      },
+    });
+    const actor = createActor(machine, { id: 'supervisor' });
+    supervisor = new Supervisor(journal, runtime, actor, logger, stateDir);
+    runtime.onExit((id, processId, exit) => actor.send({ type: 'EXITED', id, processId, exit }));
+    actor.subscribe({ error: (err) => logger.error({ err }, 'supervisor actor failed') });
+    actor.start();
+    return supervisor;
+  }
+
+  private settle(settlement: Settlement): void {
+    const pending = this.pending.get(settlement.requestId);
+    if (!pending) return;
+    this.pending.delete(settlement.requestId);
+    if (settlement.error) pending.reject(fromErrorData(settlement.error));
+    else pending.resolve(settlement.value);
+  }
+
+  private call<T>(event: (requestId: number) => SupervisorEvent): Promise<T> {
+    if (this.closing) return Promise.reject(new BerthError('closed', 'the supervisor is closed'));
+    return this.send(event);
+  }
+
+  private send<T>(event: (requestId: number) => SupervisorEvent): Promise<T> {
+    const requestId = this.nextRequestId++;
+    return new Promise<T>((resolvePromise, reject) => {
+      this.pending.set(requestId, { resolve: resolvePromise as (value: unknown) => void, reject });
+      this.actor.send(event(requestId));
+    });
+  }
+
+  private request<T>(id: string, request: (requestId: number) => ContainerRequest): Promise<T> {
+    return this.call<T>((requestId) => ({ type: 'REQUEST', id, request: request(requestId) }));
+  }
+
+  /** Registers a container and prepares its state; journals `create`. */
+  async create(options: CreateOptions): Promise<void> {
+    const id = validateId(options?.id, 'container');
+    const labels = options.labels ?? {};
+    if (typeof labels !== 'object' || Object.values(labels).some((value) => typeof value !== 'string')) {
+      throw new BerthError('invalid-spec', 'labels must map strings to strings');
+    }
+    const spec = { args: options.process?.args, env: options.process?.env, cwd: options.process?.cwd };
+    if (!Array.isArray(spec.args) || spec.args.length === 0 || spec.args.some((arg) => typeof arg !== 'string')) {
+      throw new BerthError('invalid-spec', 'process.args must be a non-empty array of strings');
+    }
+    await this.call<void>((requestId) => ({
+      type: 'CREATE',
+      requestId,
+      id,
+      spec: spec as CreateOptions['process'],
+      labels: { ...labels },
+      createdAt: new Date(),
+    }));
+  }
+
+  /** Starts the container's init process; journals `start-container`. */
+  async start(id: string): Promise<{ pid: number }> {
+    validateId(id, 'container');
+    return this.request(id, (requestId) => ({ kind: 'start', requestId }));
+  }
+
+  /** Starts another process in a running container; journals `start-process`. */
+  async exec(id: string, options: ExecOptions): Promise<{ pid: number }> {
+    validateId(id, 'container');
+    const execId = validateId(options?.execId, 'exec');
+    if (!Array.isArray(options.args) || options.args.length === 0 || options.args.some((a) => typeof a !== 'string')) {
+      throw new BerthError('invalid-spec', 'exec args must be a non-empty array of strings');
+    }
+    const spec = { args: options.args, env: options.env, cwd: options.cwd };
+    return this.request(id, (requestId) => ({ kind: 'exec', requestId, execId, spec }));
+  }
+
+  /** Sends a signal to a process (and its process tree). */
+  async signal(id: string, processId: string, signal: string | number): Promise<void> {
+    validateId(id, 'container');
+    const resolved = resolveSignal(signal);
+    return this.request(id, (requestId) => ({ kind: 'signal', requestId, processId, signal: resolved }));
+  }
+
+  /** Freezes every process of the container; journals `pause`. */
+  async pause(id: string): Promise<void> {
+    validateId(id, 'container');
+    return this.request(id, (requestId) => ({ kind: 'pause', requestId }));
+  }
+
+  /** Thaws a paused container; journals `resume`. */
+  async resume(id: string): Promise<void> {
+    validateId(id, 'container');
+    return this.request(id, (requestId) => ({ kind: 'resume', requestId }));
+  }
+
+  /**
+   * Removes a created or exited container; journals `delete`. With `force`, a
+   * live container is killed first and its exits journaled as usual.
+   */
+  async delete(id: string, options: { force?: boolean } = {}): Promise<void> {
+    validateId(id, 'container');
+    if (options.force && ALIVE.has(this.get(id).status)) {
+      await this.signal(id, INIT, 'SIGKILL').catch((err: unknown) => {
+        if (!(err instanceof BerthError && err.code === 'invalid-state')) throw err;
+      });
+      await this.wait(id, INIT);
+    }
+    return this.request(id, (requestId) => ({ kind: 'delete', requestId }));
+  }
+
+  /** Resolves with the process's exit once it is journaled (at once if it already is). */
+  wait(id: string, processId: string = INIT): Promise<ExitInfo> {
+    let info: ContainerInfo;
+    try {
+      info = this.get(id);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const proc = info.processes.find((p) => p.id === processId);
+    if (!proc) return Promise.reject(new BerthError('not-found', `process ${processId} not found in container ${id}`));
+    const known = proc.exit;
+    return new Promise<ExitInfo>((resolvePromise, reject) => {
+      if (known) {
+        this.journal.whenCommitted(() => resolvePromise(known));
+        return;
+      }
+      const unhook = this.journal.onCommit((events) => {
+        const exit = events.find((e) => e.type === 'exit' && e.id === id && e.processId === processId);
+        if (!exit) return;
+        unhook();
+        unhookClose();
+        resolvePromise(exitOf(exit));
+      });
+      const unhookClose = this.journal.onClose(() => {
+        unhook();
+        reject(new BerthError('closed', `the supervisor closed before ${processId} of ${id} exited`));
+      });
+    });
+  }
+
+  /** Captured stdout and stderr of a process. */
+  async logs(id: string, processId: string = INIT): Promise<string> {
+    const info = this.get(id);
+    if (!info.processes.some((p) => p.id === processId)) {
+      throw new BerthError('not-found', `process ${processId} not found in container ${id}`);
+    }
+    return this.runtime.logs(id, processId);
+  }
+
+  /** Every container in the registry. */
+  list(): ContainerInfo[] {
+    return Object.values(this.actor.getSnapshot().context.containers).map((ref) => toInfo(ref.getSnapshot().context));
+  }
+
+  /** One container; throws `not-found` for an unknown id. */
+  get(id: string): ContainerInfo {
+    validateId(id, 'container');
+    const ref = this.actor.getSnapshot().context.containers[id];
+    if (!ref) throw new BerthError('not-found', `container ${id} not found`);
+    return toInfo(ref.getSnapshot().context);
+  }
+
+  /**
+   * Journal rows as an Observable. With `after` (a seq) or `since` (a Date) the
+   * stored rows matching `query` are replayed first; then rows arrive live, unless
+   * `storedOnly`. Without either cursor the stream is live only.
+   */
+  events(query: EventsQuery = {}): Observable<BerthEvent> {
+    if (query.id !== undefined) validateId(query.id, 'container');
+    for (const type of query.types ?? []) {
+      if (!EVENT_TYPES.includes(type)) throw new BerthError('invalid-spec', `unknown event type ${JSON.stringify(type)}`);
+    }
+    if (query.after !== undefined && !(Number.isInteger(query.after) && query.after >= 0)) {
+      throw new BerthError('invalid-spec', `after must be a non-negative integer seq, got ${query.after}`);
+    }
+    if (query.since !== undefined && !(query.since instanceof Date && !Number.isNaN(query.since.getTime()))) {
+      throw new BerthError('invalid-spec', 'since must be a valid Date');
+    }
+    if (query.storedOnly && query.after === undefined && query.since === undefined) {
+      throw new BerthError('invalid-spec', 'storedOnly needs a cursor: pass after (a seq) or since (a Date)');
+    }
+    return eventStream(this.journal, query);
+  }
+
+  /** Seq of the newest committed journal row. */
+  get lastSeq(): number {
+    return this.journal.headSeq;
+  }
+
+  /**
+   * Kills what still runs, waits until every exit is journaled, then closes the
+   * journal. Live event streams complete. Safe to call more than once.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    const alive = this.list().filter((c) => ALIVE.has(c.status));
+    await Promise.all(
+      alive.map(async (container) => {
+        await this.send<void>((requestId) => ({
+          type: 'REQUEST',
+          id: container.id,
+          request: { kind: 'signal', requestId, processId: INIT, signal: resolveSignal('SIGKILL') },
+        })).catch(() => undefined);
+        await this.wait(container.id, INIT);
+      }),
+    );
+    await new Promise<void>((done) => this.journal.whenCommitted(done));
+    this.actor.stop();
+    await this.runtime.close();
+    for (const pending of this.pending.values()) pending.reject(new BerthError('closed', 'the supervisor is closed'));
+    this.pending.clear();
+    this.journal.close();
+    // Let every live stream deliver what it still holds, and complete, before close() resolves.
+    await new Promise<void>((done) => setImmediate(done));
+  }
+}

@@ -1,0 +1,99 @@
+/** Public data types of berth's API. Plain data only: safe to log, store and send. */
+
+export type ContainerStatus = 'creating' | 'created' | 'running' | 'paused' | 'stopping' | 'exited' | 'deleted';
+export type ProcessStatus = 'created' | 'running' | 'exited' | 'deleted';
+
+export type EventType = 'create' | 'start-container' | 'start-process' | 'exit' | 'pause' | 'resume' | 'oom' | 'delete';
+
+export const EVENT_TYPES: readonly EventType[] = [
+  'create',
+  'start-container',
+  'start-process',
+  'exit',
+  'pause',
+  'resume',
+  'oom',
+  'delete',
+];
+
+/** What a process is: the init of a container, or an exec inside it. */
+export interface ProcessSpec {
+  args: string[];
+  /** Added to the supervisor's own environment. */
+  env?: Record<string, string>;
+  /** Absolute or relative to the supervisor's cwd; must exist. */
+  cwd?: string;
+}
+
+export interface CreateOptions {
+  id: string;
+  process: ProcessSpec;
+  labels?: Record<string, string>;
+}
+
+export interface ExecOptions extends Partial<ProcessSpec> {
+  execId: string;
+  args: string[];
+}
+
+/**
+ * How a process ended. `status` is the exit code, 128+N for a process killed by
+ * signal N, or 255 when berth could not learn it (then `reason` says why).
+ */
+export interface ExitInfo {
+  status: number;
+  signal?: string;
+  reason?: string;
+  exitedAt: Date;
+}
+
+/** One row of the journal, as subscribers see it: `seq` orders publication, `time` is when it happened. */
+export interface BerthEvent extends Omit<JournalEntry, 'time'> {
+  seq: number;
+  time: Date;
+}
+
+export interface ProcessInfo {
+  id: string;
+  pid?: number;
+  status: ProcessStatus;
+  exitStatus?: number;
+  exit?: ExitInfo;
+}
+
+export interface ContainerInfo {
+  id: string;
+  status: ContainerStatus;
+  pid?: number;
+  labels: Record<string, string>;
+  createdAt: Date;
+  processes: ProcessInfo[];
+}
+
+export interface EventsQuery {
+  /** Replay rows with a seq strictly greater than this one. */
+  after?: number;
+  /** Replay rows recorded at or after this time. */
+  since?: Date;
+  /** Only this container's events. */
+  id?: string;
+  /** Only these event types. */
+  types?: EventType[];
+  /** Complete after the replay instead of continuing live. */
+  storedOnly?: boolean;
+}
+
+/** A journal row before the journal gives it a seq (and, unless set, a time). */
+export interface JournalEntry {
+  type: EventType;
+  id: string;
+  processId?: string;
+  from?: string;
+  to?: string;
+  pid?: number;
+  status?: number;
+  signal?: string;
+  reason?: string;
+  /** Defaults to now; restore passes the real exit time read from disk. */
+  time?: Date;
+}

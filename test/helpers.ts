@@ -1,0 +1,67 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { firstValueFrom, toArray } from 'rxjs';
+import { afterEach } from 'vitest';
+import { Supervisor, type BerthEvent, type SupervisorOptions } from '../src/index.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** A fresh state dir, removed after the test. */
+export function tempDir(prefix = 'berth-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A supervisor on a fresh state dir, closed after the test. */
+export async function openSupervisor(options: Partial<SupervisorOptions> = {}): Promise<Supervisor> {
+  const sv = await Supervisor.open({
+    stateDir: options.stateDir ?? tempDir(),
+    logger: pino({ level: 'silent' }),
+    ...options,
+  });
+  cleanups.push(() => sv.close());
+  return sv;
+}
+
+/** Every stored journal row, oldest first. */
+export function storedEvents(sv: Supervisor, query: { id?: string } = {}): Promise<BerthEvent[]> {
+  return firstValueFrom(sv.events({ ...query, after: 0, storedOnly: true }).pipe(toArray()));
+}
+
+/** A compact view of rows: 'start-container:init', 'exit:e1=137', ... */
+export function brief(events: BerthEvent[]): string[] {
+  return events.map((e) => {
+    const who = e.processId ? `:${e.processId}` : '';
+    const status = e.type === 'exit' ? `=${e.status}` : '';
+    return `${e.type}${who}${status}`;
+  });
+}
+
+/** Whether any process of the given process group is still alive (a zombie is dead, only not yet reaped). */
+export function groupAlive(pgid: number): boolean {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[2]) === pgid && fields[0] !== 'Z') return true;
+  }
+  return false;
+}
+
+/** The scheduler state letter of a process, as in ps's STAT column. */
+export function stateOf(pid: number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]!;
+}

@@ -1,0 +1,160 @@
+import { describe, expect, it } from 'vitest';
+import { isBerthError } from '../src/index.js';
+import { brief, groupAlive, openSupervisor, stateOf, storedEvents } from './helpers.js';
+
+describe('container lifecycle on the process runtime', () => {
+  it('journals create, start-container, exit and delete, and settles each call after its row', async () => {
+    const sv = await openSupervisor();
+    await sv.create({ id: 'c1', process: { args: ['sh', '-c', 'exit 3'] }, labels: { team: 'ci' } });
+    expect(sv.get('c1')).toMatchObject({ status: 'created', labels: { team: 'ci' } });
+    expect(brief(await storedEvents(sv))).toEqual(['create']);
+    const { pid } = await sv.start('c1');
+    expect(pid).toBeGreaterThan(0);
+    const exit = await sv.wait('c1');
+    expect(exit.status).toBe(3);
+    expect(sv.get('c1').status).toBe('exited');
+    await sv.delete('c1');
+    expect(() => sv.get('c1')).toThrow(/not found/);
+    const events = await storedEvents(sv);
+    expect(brief(events)).toEqual(['create', 'start-container:init', 'exit:init=3', 'delete']);
+    expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    expect(events[1]).toMatchObject({ from: 'created', to: 'running', pid });
+  });
+
+  it('journals start-container before the exit of a process that exits at once', async () => {
+    const sv = await openSupervisor();
+    for (let i = 0; i < 10; i++) {
+      await sv.create({ id: `t${i}`, process: { args: ['true'] } });
+      await sv.start(`t${i}`);
+    }
+    for (let i = 0; i < 10; i++) await sv.wait(`t${i}`);
+    for (let i = 0; i < 10; i++) {
+      expect(brief(await storedEvents(sv, { id: `t${i}` }))).toEqual(['create', 'start-container:init', 'exit:init=0']);
+    }
+  });
+
+  it('reports a signal death as 128+N with the signal name', async () => {
+    const sv = await openSupervisor();
+    await sv.create({ id: 'term', process: { args: ['sleep', '30'] } });
+    await sv.start('term');
+    await sv.signal('term', 'init', 'SIGTERM');
+    expect(await sv.wait('term')).toMatchObject({ status: 143, signal: 'SIGTERM' });
+    await sv.create({ id: 'kill', process: { args: ['sleep', '30'] } });
+    await sv.start('kill');
+    await sv.signal('kill', 'init', 9);
+    expect(await sv.wait('kill')).toMatchObject({ status: 137, signal: 'SIGKILL' });
+  });
+
+  it('runs execs, and publishes every exec exit before the init exit', async () => {
+    const sv = await openSupervisor();
+    await sv.create({ id: 'c', process: { args: ['sleep', '0.5'] } });
+    await sv.start('c');
+    await sv.exec('c', { execId: 'quick', args: ['sh', '-c', 'echo -n Ay Caramba!; exit 1'] });
+    await sv.exec('c', { execId: 'slow', args: ['sleep', '30'] });
+    expect(await sv.wait('c', 'quick')).toMatchObject({ status: 1 });
+    expect(await sv.logs('c', 'quick')).toBe('Ay Caramba!');
+    const init = await sv.wait('c');
+    expect(init.status).toBe(0);
+    expect(sv.get('c').processes.find((p) => p.id === 'slow')).toMatchObject({ status: 'exited', exitStatus: 137 });
+    const order = brief(await storedEvents(sv));
+    expect([...order].sort()).toEqual(
+      ['create', 'start-container:init', 'start-process:quick', 'start-process:slow', 'exit:quick=1', 'exit:slow=137', 'exit:init=0'].sort(),
+    );
+    expect(order.indexOf('exit:quick=1')).toBeGreaterThan(order.indexOf('start-process:quick'));
+    expect(order.indexOf('exit:slow=137')).toBeGreaterThan(order.indexOf('start-process:slow'));
+    expect(order.at(-1)).toBe('exit:init=0');
+  });
+
+  it('kills one exec while the container lives on', async () => {
+    const sv = await openSupervisor();
+    await sv.create({ id: 'c', process: { args: ['sleep', '30'] } });
+    await sv.start('c');
+    await sv.exec('c', { execId: 'top', args: ['sleep', '30'] });
+    await sv.signal('c', 'top', 'SIGKILL');
+    expect((await sv.wait('c', 'top')).status).toBe(137);
+    expect(sv.get('c').status).toBe('running');
+  });
+
+  it('refuses an exec once init has exited', async () => {
+    const sv = await openSupervisor();
+    await sv.create({ id: 'c', process: { args: ['true'] } });
+    await sv.start('c');
+    await sv.wait('c');
+    const err = await sv.exec('c', { execId: 'late', args: ['true'] }).catch((e: unknown) => e);
+    expect(isBerthError(err, 'invalid-state')).toBe(true);
+    expect(sv.get('c').processes.map((p) => p.id)).toEqual(['init']);
+  });
+
+  it('kills the whole process tree of init, leaving no orphan behind', async () => {
+    const sv = await openSupervisor();
+    await sv.create({ id: 'tree', process: { args: ['sh', '-c', 'sleep 30 & sleep 30 & wait'] } });
+    const { pid } = await sv.start('tree');
+    await sv.exec('tree', { execId: 'detach', args: ['sh', '-c', 'sleep 1000 >/dev/null 2>&1 </dev/null &'] });
+    const detached = sv.get('tree').processes.find((p) => p.id === 'detach')!.pid!;
+    expect((await sv.wait('tree', 'detach')).status).toBe(0);
+    // The exec's detached child lives on inside the container, as in containerd's ExecCreateDetachedChild.
+    expect(groupAlive(detached)).toBe(true);
+    await sv.signal('tree', 'init', 'SIGTERM');
+    expect((await sv.wait('tree')).status).toBe(143);
+    await expect.poll(() => groupAlive(pid) || groupAlive(detached)).toBe(false);
+  });
+
+  it('pauses and resumes every process of a container', async () => {
+    const sv = await openSupervisor();
+    await sv.create({ id: 'p', process: { args: ['sleep', '30'] } });
+    const { pid } = await sv.start('p');
+    await sv.pause('p');
+    expect(sv.get('p').status).toBe('paused');
+    expect(stateOf(pid)).toBe('T');
+    await expect(sv.exec('p', { execId: 'e', args: ['true'] })).rejects.toMatchObject({ code: 'invalid-state' });
+    await sv.resume('p');
+    expect(sv.get('p').status).toBe('running');
+    expect(stateOf(pid)).not.toBe('T');
+    expect(brief(await storedEvents(sv))).toEqual(['create', 'start-container:init', 'pause', 'resume']);
+  });
+
+  it('refuses to delete a running container unless forced, then kills it and journals its exit', async () => {
+    const sv = await openSupervisor();
+    await sv.create({ id: 'd', process: { args: ['sleep', '30'] } });
+    await sv.start('d');
+    await sv.exec('d', { execId: 'e', args: ['sleep', '30'] });
+    await expect(sv.delete('d')).rejects.toMatchObject({ code: 'invalid-state' });
+    expect(sv.get('d').status).toBe('running');
+    await sv.delete('d', { force: true });
+    expect(sv.list()).toEqual([]);
+    expect(brief(await storedEvents(sv))).toEqual([
+      'create',
+      'start-container:init',
+      'start-process:e',
+      'exit:e=137',
+      'exit:init=137',
+      'delete',
+    ]);
+  });
+
+  it('kills what still runs on close and journals those exits', async () => {
+    const sv = await openSupervisor();
+    await sv.create({ id: 'z', process: { args: ['sleep', '30'] } });
+    const { pid } = await sv.start('z');
+    await sv.close();
+    expect(groupAlive(pid)).toBe(false);
+    await expect(sv.start('z')).rejects.toMatchObject({ code: 'closed' });
+  });
+
+  it('lists containers with their processes', async () => {
+    const sv = await openSupervisor();
+    await sv.create({ id: 'a', process: { args: ['sleep', '30'] } });
+    await sv.create({ id: 'b', process: { args: ['sleep', '30'] } });
+    await sv.start('b');
+    await sv.exec('b', { execId: 'x', args: ['sleep', '30'] });
+    const list = sv.list();
+    expect(list.map((c) => [c.id, c.status])).toEqual([
+      ['a', 'created'],
+      ['b', 'running'],
+    ]);
+    expect(list[1]!.processes.map((p) => [p.id, p.status])).toEqual([
+      ['init', 'running'],
+      ['x', 'running'],
+    ]);
+  });
+});
