@@ -1,5 +1,6 @@
 import { constants as fsConstants } from 'node:fs';
 import { access, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { constants as osConstants } from 'node:os';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { BerthError } from '../errors.js';
@@ -58,19 +59,32 @@ function killGroup(pid: number, signal: NodeJS.Signals | number): boolean {
   }
 }
 
-/** The scheduler state letter of a process ('R', 'S', 'T', 'Z', ...), or undefined once it is gone. */
-async function schedulerState(pid: number): Promise<string | undefined> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
-  return stat?.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+/** A process's scheduler state letter ('R', 'S', 'T', 'D', 'Z', ...) and whether SIGSTOP is pending on it. */
+async function schedulerState(pid: number): Promise<{ state: string; stopPending: boolean } | undefined> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => undefined);
+  if (status === undefined) return undefined;
+  const field = (name: string) => new RegExp(`^${name}:\\s*(\\S+)`, 'm').exec(status)?.[1] ?? '';
+  const stopBit = 1n << BigInt(osConstants.signals.SIGSTOP - 1);
+  const pending = (BigInt(`0x${field('SigPnd') || '0'}`) | BigInt(`0x${field('ShdPnd') || '0'}`)) & stopBit;
+  return { state: field('State'), stopPending: pending !== 0n };
 }
 
-/** Waits (briefly: signals land within microseconds) until a live process's state satisfies `wanted`. */
-async function untilState(proc: LiveProcess, wanted: (state: string) => boolean): Promise<void> {
+/**
+ * Waits (briefly: signals land within microseconds) until a live process is
+ * stopped, or running again. A process in uninterruptible sleep with SIGSTOP
+ * pending counts as stopped: it cannot run again before the stop takes effect
+ * (dash, for one, sits in 'D' while its vforked child is stopped).
+ */
+async function untilStopped(proc: LiveProcess, stopped: boolean): Promise<void> {
   const deadline = Date.now() + 5_000;
   for (;;) {
-    const state = await schedulerState(proc.pid);
-    if (state === undefined || state === 'Z' || proc.exited || wanted(state)) return;
-    if (Date.now() > deadline) throw new BerthError('runtime-error', `process ${proc.pid} did not change state within 5 s`);
+    const now = await schedulerState(proc.pid);
+    if (now === undefined || now.state === 'Z' || proc.exited) return;
+    const isStopped = now.state === 'T' || now.state === 't' || (now.state === 'D' && now.stopPending);
+    if (isStopped === stopped) return;
+    if (Date.now() > deadline) {
+      throw new BerthError('runtime-error', `process ${proc.pid} did not ${stopped ? 'stop' : 'continue'} within 5 s (state ${now.state})`);
+    }
     await new Promise((done) => setTimeout(done, 1));
   }
 }
@@ -218,13 +232,13 @@ export class ProcessRuntime implements Runtime {
   async pause(id: string): Promise<void> {
     const live = [...this.state(id).processes.values()].filter((proc) => !proc.exited);
     for (const proc of live) killGroup(proc.pid, 'SIGSTOP');
-    await Promise.all(live.map((proc) => untilState(proc, (state) => state === 'T' || state === 't')));
+    await Promise.all(live.map((proc) => untilStopped(proc, true)));
   }
 
   async resume(id: string): Promise<void> {
     const live = [...this.state(id).processes.values()].filter((proc) => !proc.exited);
     for (const proc of live) killGroup(proc.pid, 'SIGCONT');
-    await Promise.all(live.map((proc) => untilState(proc, (state) => state !== 'T' && state !== 't')));
+    await Promise.all(live.map((proc) => untilStopped(proc, false)));
   }
 
   async delete(id: string): Promise<void> {

@@ -1,0 +1,123 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createTestModel, getAdjacencyMap } from '@xstate/graph';
+import { describe, expect, it } from 'vitest';
+import type { Supervisor } from '../src/index.js';
+import { checkOrdering } from './ordering.js';
+import { lifecycleModel } from './model/lifecycle.model.js';
+import { openSupervisor, storedEvents, tempDir } from './helpers.js';
+
+/** A process that runs until its stop file appears, then exits 0 by itself. */
+const untilFile = (path: string) => ['sh', '-c', `while [ ! -e '${path}' ]; do sleep 0.01; done`];
+
+/** The real supervisor, on the process runtime, driven by the model's events. */
+class System {
+  readonly dir = tempDir('berth-model-');
+  private execs = 0;
+  constructor(
+    readonly sv: Supervisor,
+    readonly id = 'mbt',
+  ) {}
+  get exec(): string {
+    return `e${this.execs}`;
+  }
+  async create(): Promise<void> {
+    await this.sv.create({ id: this.id, process: { args: untilFile(join(this.dir, 'init.stop')) } });
+  }
+  async newExec(): Promise<void> {
+    this.execs++;
+    await this.sv.exec(this.id, { execId: this.exec, args: untilFile(join(this.dir, `${this.exec}.stop`)) });
+  }
+  stop(processId: string): void {
+    writeFileSync(join(this.dir, `${processId}.stop`), '');
+  }
+  processStatus(processId: string): string | undefined {
+    return this.sv.get(this.id).processes.find((p) => p.id === processId)?.status;
+  }
+}
+
+const model = createTestModel(lifecycleModel);
+const seen = new Set<string>();
+const paths = [...model.getShortestPaths(), ...model.getSimplePaths()].filter((path) => {
+  const key = path.steps.map((step) => step.event.type).join(',');
+  if (seen.has(key)) return false;
+  seen.add(key);
+  return true;
+});
+
+describe('model-based: every path of the container + exec lifecycle, on real processes', () => {
+  it('covers every transition of the model', () => {
+    const events = lifecycleModel.events.map((type) => ({ type }));
+    const adjacency = Object.values(getAdjacencyMap(lifecycleModel, { events }));
+    const edges = adjacency.flatMap(({ state, transitions }) =>
+      Object.values(transitions)
+        .filter((t) => JSON.stringify(t.state.value) !== JSON.stringify(state.value))
+        .map((t) => `${JSON.stringify(state.value)} ${t.event.type}`),
+    );
+    // Each step holds the state its event led to; the first step is xstate.init.
+    const walked = new Set(
+      paths.flatMap((path) =>
+        path.steps.slice(1).map((step, i) => `${JSON.stringify(path.steps[i]!.state.value)} ${step.event.type}`),
+      ),
+    );
+    expect(edges.length).toBe(16);
+    expect(edges.filter((edge) => !walked.has(edge))).toEqual([]);
+  });
+
+  for (const path of paths) {
+    it(path.description, async () => {
+      const sut = new System(await openSupervisor());
+      await sut.create();
+      await path.test({
+        events: {
+          START: () => sut.sv.start(sut.id).then(() => undefined),
+          EXEC: () => sut.newExec(),
+          EXEC_EXIT: async () => {
+            sut.stop(sut.exec);
+            await sut.sv.wait(sut.id, sut.exec);
+          },
+          KILL_EXEC: async () => {
+            await sut.sv.signal(sut.id, sut.exec, 'SIGKILL');
+            expect((await sut.sv.wait(sut.id, sut.exec)).status).toBe(137);
+          },
+          PAUSE: () => sut.sv.pause(sut.id),
+          RESUME: () => sut.sv.resume(sut.id),
+          INIT_EXIT: async () => {
+            sut.stop('init');
+            expect((await sut.sv.wait(sut.id)).status).toBe(0);
+          },
+          KILL: async () => {
+            await sut.sv.signal(sut.id, 'init', 'SIGKILL');
+            expect((await sut.sv.wait(sut.id)).status).toBe(137);
+          },
+          DELETE: () => sut.sv.delete(sut.id),
+          FORCE_DELETE: () => sut.sv.delete(sut.id, { force: true }),
+        },
+        states: {
+          created: () => expect(sut.sv.get(sut.id).status).toBe('created'),
+          'running.idle': () => {
+            expect(sut.sv.get(sut.id).status).toBe('running');
+            expect(sut.sv.get(sut.id).processes.filter((p) => p.status === 'running').map((p) => p.id)).toEqual(['init']);
+          },
+          'running.execRunning': () => {
+            expect(sut.sv.get(sut.id).status).toBe('running');
+            expect(sut.processStatus(sut.exec)).toBe('running');
+          },
+          'paused.idle': () => expect(sut.sv.get(sut.id).status).toBe('paused'),
+          'paused.execRunning': () => {
+            expect(sut.sv.get(sut.id).status).toBe('paused');
+            expect(sut.processStatus(sut.exec)).toBe('running');
+          },
+          exited: () => {
+            const info = sut.sv.get(sut.id);
+            expect(info.status).toBe('exited');
+            // No exec outlives init.
+            expect(info.processes.every((p) => p.status === 'exited')).toBe(true);
+          },
+          deleted: () => expect(() => sut.sv.get(sut.id)).toThrow(/not found/),
+        },
+      });
+      checkOrdering(await storedEvents(sut.sv));
+    });
+  }
+});

@@ -1,0 +1,33 @@
+import { createMachine } from 'xstate';
+
+/**
+ * The container + exec lifecycle as a user sees it, with a finite state space
+ * (at most one exec at a time is modelled), for @xstate/graph to walk.
+ */
+export const lifecycleModel = createMachine({
+  id: 'lifecycle',
+  initial: 'created',
+  states: {
+    created: { on: { START: 'running', DELETE: 'deleted' } },
+    running: {
+      initial: 'idle',
+      states: {
+        idle: { on: { EXEC: 'execRunning', PAUSE: '#lifecycle.paused.idle' } },
+        execRunning: {
+          on: { EXEC_EXIT: 'idle', KILL_EXEC: 'idle', PAUSE: '#lifecycle.paused.execRunning' },
+        },
+      },
+      on: { INIT_EXIT: 'exited', FORCE_DELETE: 'deleted' },
+    },
+    paused: {
+      initial: 'idle',
+      states: {
+        idle: { on: { RESUME: '#lifecycle.running.idle' } },
+        execRunning: { on: { RESUME: '#lifecycle.running.execRunning' } },
+      },
+      on: { KILL: 'exited' },
+    },
+    exited: { on: { DELETE: 'deleted' } },
+    deleted: { type: 'final' },
+  },
+});

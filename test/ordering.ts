@@ -1,0 +1,43 @@
+import { expect } from 'vitest';
+import type { BerthEvent } from '../src/index.js';
+
+/**
+ * The ordering guarantees, checked on a journal:
+ * - seq strictly increases;
+ * - per container: create first; start-container before any exit; start-process
+ *   of an exec before its exit; every exit exactly once; every exec exit before
+ *   init's exit; no start-process after init's exit; delete last.
+ */
+export function checkOrdering(events: BerthEvent[]): void {
+  for (let i = 1; i < events.length; i++) expect(events[i]!.seq).toBeGreaterThan(events[i - 1]!.seq);
+  const byContainer = new Map<string, BerthEvent[]>();
+  for (const event of events) byContainer.set(event.id, [...(byContainer.get(event.id) ?? []), event]);
+  for (const [id, rows] of byContainer) {
+    const at = (predicate: (e: BerthEvent) => boolean) => rows.findIndex(predicate);
+    const where = `container ${id}: ${rows.map((e) => `${e.type}:${e.processId ?? ''}`).join(' ')}`;
+    const start = at((e) => e.type === 'start-container');
+    const initExit = at((e) => e.type === 'exit' && e.processId === 'init');
+    const exits = rows.filter((e) => e.type === 'exit');
+    const exitIds = exits.map((e) => e.processId);
+    expect(new Set(exitIds).size, `${where}: an exit twice`).toBe(exitIds.length);
+    if (exits.length > 0) expect(start, `${where}: exit without start`).toBeGreaterThanOrEqual(0);
+    rows.forEach((event, index) => {
+      if (event.type === 'exit') expect(index, `${where}: exit before start-container`).toBeGreaterThan(start);
+      if (event.type === 'exit' && event.processId !== 'init') {
+        const started = at((e) => e.type === 'start-process' && e.processId === event.processId);
+        expect(started, `${where}: exec exit before its start`).toBeGreaterThanOrEqual(0);
+        expect(started).toBeLessThan(index);
+        if (initExit >= 0) expect(index, `${where}: exec exit after init exit`).toBeLessThan(initExit);
+      }
+      if (event.type === 'start-process' && initExit >= 0) {
+        expect(index, `${where}: exec started after init exit`).toBeLessThan(initExit);
+      }
+      if (event.type === 'delete') expect(index, `${where}: delete not last`).toBe(rows.length - 1);
+    });
+    if (initExit >= 0) {
+      // Every exec that started has exited by the time init's exit is published.
+      const started = rows.filter((e) => e.type === 'start-process').map((e) => e.processId);
+      for (const exec of started) expect(exitIds, `${where}: ${exec} never exited`).toContain(exec);
+    }
+  }
+}
