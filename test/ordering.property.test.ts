@@ -1,0 +1,74 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fc, test } from '@fast-check/vitest';
+import { describe, expect } from 'vitest';
+import { isBerthError, Supervisor } from '../src/index.js';
+import { pino } from 'pino';
+import { checkOrdering } from './ordering.js';
+import { storedEvents, tempDir } from './helpers.js';
+
+type Step =
+  | { kind: 'exec'; sleepMs: number; code: number }
+  | { kind: 'kill-exec'; which: number; signal: 'SIGTERM' | 'SIGKILL' }
+  | { kind: 'init-exit' }
+  | { kind: 'kill-init'; signal: 'SIGTERM' | 'SIGKILL' };
+
+const step: fc.Arbitrary<Step> = fc.oneof(
+  { weight: 5, arbitrary: fc.record({ kind: fc.constant('exec' as const), sleepMs: fc.integer({ min: 0, max: 40 }), code: fc.integer({ min: 0, max: 3 }) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('kill-exec' as const), which: fc.nat(10), signal: fc.constantFrom('SIGTERM' as const, 'SIGKILL' as const) }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'init-exit' as const }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('kill-init' as const), signal: fc.constantFrom('SIGTERM' as const, 'SIGKILL' as const) }) },
+);
+
+/** Steps fire on their own schedule, without waiting for each other: starts race exits. */
+const scenario = fc.array(fc.record({ step, delayMs: fc.integer({ min: 0, max: 15 }) }), { minLength: 1, maxLength: 14 });
+
+describe('ordering guarantees under random interleavings (real processes)', () => {
+  test.prop([scenario], { numRuns: 40 })('exec exits precede init exit, exactly once each, no exec after init', async (steps) => {
+    const dir = tempDir('berth-prop-');
+    const sv = await Supervisor.open({ stateDir: dir, logger: pino({ level: 'silent' }) });
+    try {
+      const stopFile = join(dir, 'init.stop');
+      await sv.create({ id: 'c', process: { args: ['sh', '-c', `while [ ! -e '${stopFile}' ]; do sleep 0.005; done`] } });
+      await sv.start('c');
+      const started: string[] = [];
+      let execs = 0;
+      const fire = async ({ step: s, delayMs }: { step: Step; delayMs: number }): Promise<void> => {
+        await new Promise((done) => setTimeout(done, delayMs));
+        try {
+          switch (s.kind) {
+            case 'exec': {
+              const execId = `e${execs++}`;
+              await sv.exec('c', { execId, args: ['sh', '-c', `sleep ${s.sleepMs / 1000}; exit ${s.code}`] });
+              started.push(execId);
+              break;
+            }
+            case 'kill-exec':
+              await sv.signal('c', `e${s.which}`, s.signal);
+              break;
+            case 'init-exit':
+              writeFileSync(stopFile, '');
+              break;
+            case 'kill-init':
+              await sv.signal('c', 'init', s.signal);
+              break;
+          }
+        } catch (err) {
+          // Refusals are expected once init is gone, or for an exec that never was or already ended.
+          expect(isBerthError(err, 'invalid-state') || isBerthError(err, 'not-found')).toBe(true);
+        }
+      };
+      // Every scenario ends with init exiting, so the container always reaches its end.
+      await Promise.all([...steps.map(fire), fire({ step: { kind: 'init-exit' }, delayMs: 20 })]);
+      const initExit = await sv.wait('c');
+      expect(initExit.status === 0 || initExit.status === 143 || initExit.status === 137).toBe(true);
+      const events = await storedEvents(sv);
+      checkOrdering(events);
+      const exits = events.filter((e) => e.type === 'exit' && e.processId !== 'init').map((e) => e.processId);
+      expect(exits.sort()).toEqual([...started].sort());
+      expect(sv.get('c').processes.every((p) => p.status === 'exited')).toBe(true);
+    } finally {
+      await sv.close();
+    }
+  });
+});
