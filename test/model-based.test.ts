@@ -50,7 +50,7 @@ describe('model-based: every path of the container + exec lifecycle, on real pro
     const events = lifecycleModel.events.map((type) => ({ type }));
     const adjacency = Object.values(getAdjacencyMap(lifecycleModel, { events }));
     const edges = adjacency.flatMap(({ state, transitions }) =>
-      Object.values(transitions)
+      Object.values(transitions as Record<string, { state: typeof state; event: { type: string } }>)
         .filter((t) => JSON.stringify(t.state.value) !== JSON.stringify(state.value))
         .map((t) => `${JSON.stringify(state.value)} ${t.event.type}`),
     );

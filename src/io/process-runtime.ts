@@ -1,20 +1,27 @@
-import { constants as fsConstants } from 'node:fs';
-import { access, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import {
+  accessSync,
+  closeSync,
+  constants as fsConstants,
+  existsSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
-import { execa } from 'execa';
+import { spawn } from 'node:child_process';
 import { BerthError } from '../errors.js';
 import type { ProcessSpec } from '../types.js';
 import { INIT, type ResolvedSignal } from '../validate.js';
 import { exitFrom } from './exit-status.js';
 import type { ExitListener, Runtime } from './runtime.js';
 
-type ExecaChild = ReturnType<typeof execa>;
-
 interface LiveProcess {
   pid: number;
-  /** Leader of the process's own group: signals go to -pid, reaching its whole tree. */
-  child: ExecaChild;
   exited: boolean;
 }
 
@@ -25,17 +32,19 @@ interface ContainerState {
   initExited: boolean;
 }
 
+// Metadata operations on the local state dir take microseconds; done synchronously they
+// cost less than a thread-pool round trip each, which is what bounds lifecycles per second.
+
 /** Resolves a command the way execvp would, to fail at create rather than at start. */
-async function resolveExecutable(command: string, cwd: string, env: Record<string, string | undefined>): Promise<string> {
+function resolveExecutable(command: string, cwd: string, env: Record<string, string | undefined>): string {
   const notFound = new BerthError('invalid-spec', `exec: ${JSON.stringify(command)}: executable file not found in $PATH`);
   const candidates = command.includes('/')
     ? [isAbsolute(command) ? command : resolve(cwd, command)]
     : (env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, command));
   for (const candidate of candidates) {
     try {
-      const info = await stat(candidate);
-      if (!info.isFile()) continue;
-      await access(candidate, fsConstants.X_OK);
+      if (!statSync(candidate).isFile()) continue;
+      accessSync(candidate, fsConstants.X_OK);
       return candidate;
     } catch {
       // try the next PATH entry
@@ -44,8 +53,8 @@ async function resolveExecutable(command: string, cwd: string, env: Record<strin
   throw notFound;
 }
 
-async function checkCwd(cwd: string): Promise<void> {
-  const info = await stat(cwd).catch(() => undefined);
+function checkCwd(cwd: string): void {
+  const info = statSync(cwd, { throwIfNoEntry: false });
   if (!info?.isDirectory()) throw new BerthError('invalid-spec', `cwd ${JSON.stringify(cwd)} is not a directory`);
 }
 
@@ -120,31 +129,27 @@ export class ProcessRuntime implements Runtime {
     if (!Array.isArray(spec.args) || spec.args.length === 0 || !spec.args.every((a) => typeof a === 'string')) {
       throw new BerthError('invalid-spec', 'process.args must be a non-empty array of strings');
     }
-    await checkCwd(cwd);
-    await resolveExecutable(spec.args[0]!, cwd, { ...process.env, ...spec.env });
+    checkCwd(cwd);
+    resolveExecutable(spec.args[0]!, cwd, { ...process.env, ...spec.env });
     const dir = join(this.containersDir, id);
-    await this.moveAsideLeftover(dir);
-    await mkdir(dir, { recursive: true });
+    this.moveAsideLeftover(dir);
+    mkdirSync(dir, { recursive: true });
     const normalized: ProcessSpec = { args: spec.args, env: spec.env ?? {}, cwd };
     try {
-      await writeFile(join(dir, 'spec.json'), JSON.stringify(normalized));
+      writeFileSync(join(dir, 'spec.json'), JSON.stringify(normalized));
     } catch (err) {
-      await rm(dir, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
       throw err;
     }
     this.containers.set(id, { dir, spec: normalized, processes: new Map(), initExited: false });
   }
 
   /** A directory berth does not know about is kept as evidence, never reused or deleted. */
-  private async moveAsideLeftover(dir: string): Promise<void> {
-    const exists = await stat(dir).then(
-      () => true,
-      () => false,
-    );
-    if (!exists) return;
+  private moveAsideLeftover(dir: string): void {
+    if (!existsSync(dir)) return;
     const aside = join(this.containersDir, '..', 'quarantine');
-    await mkdir(aside, { recursive: true });
-    await rename(dir, join(aside, `${dir.split('/').pop()}-${Date.now()}`));
+    mkdirSync(aside, { recursive: true });
+    renameSync(dir, join(aside, `${dir.split('/').pop()}-${Date.now()}`));
   }
 
   async start(id: string): Promise<{ pid: number }> {
@@ -161,27 +166,20 @@ export class ProcessRuntime implements Runtime {
       env: { ...state.spec.env, ...spec.env },
       cwd: resolve(spec.cwd ?? state.spec.cwd ?? process.cwd()),
     };
-    await checkCwd(merged.cwd!);
-    await resolveExecutable(merged.args[0]!, merged.cwd!, { ...process.env, ...merged.env });
-    if (state.initExited) throw new BerthError('invalid-state', `container ${id} has exited; cannot exec ${execId}`);
+    checkCwd(merged.cwd!);
+    resolveExecutable(merged.args[0]!, merged.cwd!, { ...process.env, ...merged.env });
     return this.spawn(id, state, execId, merged);
   }
 
   private async spawn(id: string, state: ContainerState, processId: string, spec: ProcessSpec): Promise<{ pid: number }> {
-    const log = await open(join(state.dir, `${processId}.log`), 'a');
-    // The child writes straight to the file, so no pipe ties the exit to grandchildren.
-    // (execa's types list only fds 3-9 here; any open fd works at runtime.)
-    const logFd = log.fd as 3;
-    const child = execa(spec.args[0]!, spec.args.slice(1), {
+    const log = openSync(join(state.dir, `${processId}.log`), 'a');
+    // The child writes straight to the file, so no pipe ties the exit to grandchildren;
+    // detached makes it the leader of its own process group.
+    const child = spawn(spec.args[0]!, spec.args.slice(1), {
       cwd: spec.cwd,
-      env: spec.env,
-      stdin: 'ignore',
-      stdout: logFd,
-      stderr: logFd,
+      env: { ...process.env, ...spec.env },
+      stdio: ['ignore', log, log],
       detached: true,
-      cleanup: false,
-      reject: false,
-      buffer: false,
     });
     try {
       await new Promise<void>((resolveSpawn, rejectSpawn) => {
@@ -201,16 +199,15 @@ export class ProcessRuntime implements Runtime {
     } catch (err) {
       throw new BerthError('runtime-error', `cannot start ${processId} of ${id}: ${(err as Error).message}`);
     } finally {
-      await log.close();
+      closeSync(log);
     }
     const pid = child.pid!;
-    const live: LiveProcess = { pid, child, exited: false };
+    const live: LiveProcess = { pid, exited: false };
     state.processes.set(processId, live);
-    void child.then((result) => {
+    child.once('exit', (code, signal) => {
       live.exited = true;
-      const exit = exitFrom(result.exitCode, result.signal);
       if (processId === INIT) this.reapContainer(state);
-      this.listener(id, processId, exit);
+      this.listener(id, processId, exitFrom(code, signal));
     });
     return { pid };
   }
@@ -244,7 +241,7 @@ export class ProcessRuntime implements Runtime {
   async delete(id: string): Promise<void> {
     const state = this.containers.get(id);
     if (state) for (const proc of state.processes.values()) killGroup(proc.pid, 'SIGKILL');
-    await rm(join(this.containersDir, id), { recursive: true, force: true });
+    rmSync(join(this.containersDir, id), { recursive: true, force: true });
     this.containers.delete(id);
   }
 

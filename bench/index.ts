@@ -1,0 +1,31 @@
+/**
+ * `npm run bench`: every figure berth claims, measured side by side with its
+ * baseline in the same run. Prints a table; exits 0 even when a goal is missed
+ * (the table says so), since timings depend on the machine.
+ */
+import { cpus } from 'node:os';
+import { journalBench } from './journal.bench.js';
+import { lifecycleBench } from './lifecycle.bench.js';
+import { scaleBench } from './scale.bench.js';
+import { subscribersBench } from './subscribers.bench.js';
+import type { Result } from './util.js';
+
+const only = process.argv.slice(2);
+const benches: [string, () => Promise<Result | Result[]>][] = [
+  ['lifecycle', lifecycleBench],
+  ['journal', journalBench],
+  ['subscribers', subscribersBench],
+  ['scale', scaleBench],
+];
+
+console.log(`berth bench — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`);
+const results: Result[] = [];
+for (const [name, bench] of benches) {
+  if (only.length > 0 && !only.includes(name)) continue;
+  process.stdout.write(`running ${name}…\n`);
+  results.push(...[await bench()].flat());
+}
+console.log('');
+for (const r of results) {
+  console.log(`${r.met ? 'met ' : 'MISS'}  ${r.name}\n      ${r.value}${r.comparison ? `   (${r.comparison})` : ''}   goal ${r.goal}`);
+}
