@@ -44,8 +44,9 @@ export function brief(events: BerthEvent[]): string[] {
   });
 }
 
-/** Whether any process of the given process group is still alive (a zombie is dead, only not yet reaped). */
-export function groupAlive(pgid: number): boolean {
+/** The processes of a process group, as [pid, state] pairs; zombies included. */
+export function groupMembers(pgid: number): [number, string][] {
+  const members: [number, string][] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     let stat: string;
@@ -55,9 +56,14 @@ export function groupAlive(pgid: number): boolean {
       continue;
     }
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(fields[2]) === pgid && fields[0] !== 'Z') return true;
+    if (Number(fields[2]) === pgid) members.push([Number(entry), fields[0]!]);
   }
-  return false;
+  return members;
+}
+
+/** Whether anything of a process group is left, a zombie included. */
+export function groupAlive(pgid: number): boolean {
+  return groupMembers(pgid).length > 0;
 }
 
 /** The scheduler state letter of a process, as in ps's STAT column. */

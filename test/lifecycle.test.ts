@@ -85,7 +85,7 @@ describe('container lifecycle on the process runtime', () => {
     expect(sv.get('c').processes.map((p) => p.id)).toEqual(['init']);
   });
 
-  it('kills the whole process tree of init, leaving no orphan behind', async () => {
+  it('kills the whole process tree of init, leaving no orphan and no zombie behind', async () => {
     const sv = await openSupervisor();
     await sv.create({ id: 'tree', process: { args: ['sh', '-c', 'sleep 30 & sleep 30 & wait'] } });
     const { pid } = await sv.start('tree');

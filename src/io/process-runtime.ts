@@ -1,10 +1,8 @@
 import {
   accessSync,
-  closeSync,
   constants as fsConstants,
   existsSync,
   mkdirSync,
-  openSync,
   renameSync,
   rmSync,
   statSync,
@@ -13,14 +11,15 @@ import {
 import { readFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
-import { spawn } from 'node:child_process';
 import { BerthError } from '../errors.js';
 import type { ProcessSpec } from '../types.js';
 import { INIT, type ResolvedSignal } from '../validate.js';
 import { exitFrom } from './exit-status.js';
 import type { ExitListener, Runtime } from './runtime.js';
+import { ShimClient } from './shim-client.js';
 
 interface LiveProcess {
+  /** Leader of the process's own group (0 until it has started). */
   pid: number;
   exited: boolean;
 }
@@ -59,6 +58,7 @@ function checkCwd(cwd: string): void {
 }
 
 function killGroup(pid: number, signal: NodeJS.Signals | number): boolean {
+  if (pid <= 0) return false; // not started yet: -0 would be our own group
   try {
     process.kill(-pid, signal);
     return true;
@@ -109,10 +109,15 @@ export class ProcessRuntime implements Runtime {
   private readonly containers = new Map<string, ContainerState>();
   private listener: ExitListener = () => {};
 
+  private readonly shim: ShimClient;
+
   constructor(
     private readonly containersDir: string,
     private readonly startTimeoutMs: number,
-  ) {}
+    shimPath?: string,
+  ) {
+    this.shim = new ShimClient(shimPath);
+  }
 
   onExit(listener: ExitListener): void {
     this.listener = listener;
@@ -172,44 +177,24 @@ export class ProcessRuntime implements Runtime {
   }
 
   private async spawn(id: string, state: ContainerState, processId: string, spec: ProcessSpec): Promise<{ pid: number }> {
-    const log = openSync(join(state.dir, `${processId}.log`), 'a');
-    // The child writes straight to the file, so no pipe ties the exit to grandchildren;
-    // detached makes it the leader of its own process group.
-    const child = spawn(spec.args[0]!, spec.args.slice(1), {
-      cwd: spec.cwd,
-      env: { ...process.env, ...spec.env },
-      stdio: ['ignore', log, log],
-      detached: true,
-    });
-    try {
-      await new Promise<void>((resolveSpawn, rejectSpawn) => {
-        const timer = setTimeout(() => {
-          child.kill('SIGKILL');
-          rejectSpawn(new Error(`did not start within ${this.startTimeoutMs} ms`));
-        }, this.startTimeoutMs);
-        child.once('spawn', () => {
-          clearTimeout(timer);
-          resolveSpawn();
-        });
-        child.once('error', (err) => {
-          clearTimeout(timer);
-          rejectSpawn(err);
-        });
-      });
-    } catch (err) {
-      throw new BerthError('runtime-error', `cannot start ${processId} of ${id}: ${(err as Error).message}`);
-    } finally {
-      closeSync(log);
-    }
-    const pid = child.pid!;
-    const live: LiveProcess = { pid, exited: false };
+    // Registered before the spawn: the exit report may arrive on the heels of the start report.
+    const live: LiveProcess = { pid: 0, exited: false };
     state.processes.set(processId, live);
-    child.once('exit', (code, signal) => {
-      live.exited = true;
-      if (processId === INIT) this.reapContainer(state);
-      this.listener(id, processId, exitFrom(code, signal));
-    });
-    return { pid };
+    try {
+      live.pid = await this.shim.spawn(
+        { dir: state.dir, processId, args: spec.args, env: { ...process.env, ...spec.env }, cwd: spec.cwd! },
+        (exit) => {
+          live.exited = true;
+          if (processId === INIT) this.reapContainer(state);
+          this.listener(id, processId, exitFrom(exit.code, exit.signal, exit.exitedAt));
+        },
+        this.startTimeoutMs,
+      );
+    } catch (err) {
+      state.processes.delete(processId);
+      throw new BerthError('runtime-error', `cannot start ${processId} of ${id}: ${(err as Error).message}`);
+    }
+    return { pid: live.pid };
   }
 
   /** Init is gone: nothing else of the container may live on (no orphan, no zombie). */
@@ -251,6 +236,7 @@ export class ProcessRuntime implements Runtime {
   }
 
   async close(): Promise<void> {
+    this.shim.close();
     this.containers.clear();
   }
 }

@@ -1,0 +1,139 @@
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { BerthError } from '../errors.js';
+
+/** Where `npm run build` puts the compiled shim: <package>/dist/berth-shim, from src/io or dist/io alike. */
+export const DEFAULT_SHIM_PATH = fileURLToPath(new URL('../../dist/berth-shim', import.meta.url));
+
+export interface SpawnRequest {
+  /** The container's state dir: the shim writes <proc>.pid, <proc>.exit and <proc>.log there. */
+  dir: string;
+  processId: string;
+  args: string[];
+  env: Record<string, string | undefined>;
+  cwd: string;
+}
+
+/** What the shim reports when a process ends: exit code, or the signal that killed it. */
+export interface ShimExit {
+  code: number | null;
+  signal: number;
+  exitedAt: Date;
+}
+
+interface Inflight {
+  started: (pid: number) => void;
+  failed: (error: Error) => void;
+  exited: (exit: ShimExit) => void;
+}
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+const ERRNO_NAMES = Object.fromEntries(Object.entries(osConstants.errno).map(([name, no]) => [no, name]));
+
+/**
+ * The supervisor's end of berth-shim's zygote (see berth-shim.c): sends spawn
+ * requests, and turns the shim's report lines into started / failed / exited
+ * callbacks. The zygote never keeps Node alive, and exits when its stdin closes.
+ */
+export class ShimClient {
+  private zygote: ChildProcessByStdio<Writable, Readable, null> | undefined;
+  private nextRequest = 1;
+  private readonly inflight = new Map<string, Inflight>();
+  /** Requests whose process runs: only their exit is still to come. */
+  private readonly started = new Set<string>();
+
+  constructor(private readonly shimPath: string = DEFAULT_SHIM_PATH) {}
+
+  private start(): ChildProcessByStdio<Writable, Readable, null> {
+    if (!existsSync(this.shimPath)) {
+      throw new BerthError('runtime-error', `berth-shim not found at ${this.shimPath}: run \`npm run build\` to compile it`);
+    }
+    // Its own session: a Ctrl-C aimed at the supervisor's terminal must not reach the monitors.
+    const zygote = spawn(this.shimPath, ['zygote'], { stdio: ['pipe', 'pipe', 'inherit'], detached: true });
+    zygote.unref();
+    (zygote.stdout as Readable & { unref?: () => void }).unref?.();
+    (zygote.stdin as Writable & { unref?: () => void }).unref?.();
+    zygote.stdin.on('error', () => {}); // a dead zygote is reported through its exit below
+    createInterface({ input: zygote.stdout }).on('line', (line) => this.report(line));
+    zygote.once('exit', (code, signal) => {
+      if (this.zygote === zygote) this.zygote = undefined;
+      // Requests it had not answered never will be; monitors it had forked still report.
+      for (const [id, inflight] of this.inflight) {
+        if (!this.started.has(id)) {
+          this.inflight.delete(id);
+          inflight.failed(new Error(`berth-shim exited (${signal ?? code}) before starting the process`));
+        }
+      }
+    });
+    return zygote;
+  }
+
+  private report(line: string): void {
+    const [kind, request, ...rest] = line.split(' ');
+    const inflight = this.inflight.get(request ?? '');
+    if (!inflight) return;
+    if (kind === 'S') {
+      this.started.add(request!);
+      inflight.started(Number(rest[0]));
+    }
+    else if (kind === 'F') {
+      this.inflight.delete(request!);
+      const errno = Number(rest[0]);
+      inflight.failed(Object.assign(new Error(rest.slice(1).join(' ')), { code: ERRNO_NAMES[errno] ?? errno }));
+    } else if (kind === 'X') {
+      this.inflight.delete(request!);
+      this.started.delete(request!);
+      const code = Number(rest[0]);
+      inflight.exited({ code: code < 0 ? null : code, signal: Number(rest[1]), exitedAt: new Date(Number(rest[2])) });
+    }
+  }
+
+  /** Starts a process through a fresh monitor; resolves with its pid once it runs. */
+  spawn(request: SpawnRequest, onExit: (exit: ShimExit) => void, timeoutMs: number): Promise<number> {
+    this.zygote ??= this.start();
+    const id = String(this.nextRequest++);
+    const env = Object.entries(request.env)
+      .filter((entry): entry is [string, string] => entry[1] !== undefined)
+      .map(([key, value]) => `${key}=${value}`);
+    const fields = [id, request.dir, request.processId, request.cwd, String(request.args.length), ...request.args, String(env.length), ...env];
+    if (fields.some((f) => f.includes('\0'))) {
+      return Promise.reject(new BerthError('invalid-spec', 'arguments and environment may not contain NUL bytes'));
+    }
+    return new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        // Too late for the caller; should it start after all, it must not run unsupervised.
+        this.inflight.set(id, { started: (pid) => killGroup(pid), failed: () => {}, exited: () => {} });
+        reject(new Error(`did not start within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.inflight.set(id, {
+        started: (pid) => {
+          clearTimeout(timer);
+          resolve(pid);
+        },
+        failed: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+        exited: onExit,
+      });
+      this.zygote!.stdin.write(fields.map((f) => `${f}\0`).join(''));
+    });
+  }
+
+  /** Ends the zygote; monitors already started live on until their processes end. */
+  close(): void {
+    this.zygote?.stdin.end();
+    this.zygote = undefined;
+  }
+}

@@ -1,0 +1,256 @@
+/*
+ * berth-shim: the process runtime's light shim.
+ *
+ * One zygote per supervisor reads spawn requests on stdin. For each it forks a
+ * monitor (a copy of this small process, so forking is cheap however large the
+ * supervisor is). The monitor becomes a child subreaper, starts the requested
+ * process as the leader of its own process group, and reaps it and every
+ * orphan it leaves. It records the process on disk before telling anyone:
+ *
+ *   <dir>/<proc>.pid   "<pid> <starttime> <monitor pid> <monitor starttime>\n"
+ *   <dir>/<proc>.exit  "<code> <signal> <unix ms>\n"   (code -1 when killed by <signal>)
+ *
+ * then reports on stdout, one line per write (atomic on a pipe):
+ *
+ *   S <req> <pid> <starttime>           started
+ *   F <req> <errno> <message>           could not start
+ *   X <req> <code> <signal> <unix ms>   exited
+ *
+ * Monitors outlive the supervisor and the zygote: if nobody reads stdout any
+ * more, the exit file still holds the truth.
+ *
+ * A request is a run of NUL-terminated fields:
+ *   req, dir, proc, cwd, argc, argv..., envc, env...
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+struct request {
+  char *req, *dir, *proc, *cwd;
+  char **argv, **envp;
+};
+
+static void say(const char *line) {
+  size_t len = strlen(line), off = 0;
+  while (off < len) {
+    ssize_t n = write(STDOUT_FILENO, line + off, len - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return; /* the supervisor is gone: the files on disk speak for us */
+    off += (size_t)n;
+  }
+}
+
+/* Field 22 of /proc/<pid>/stat: start time in clock ticks since boot; tells a reused pid apart. */
+static unsigned long long start_time(pid_t pid) {
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  buf[n] = 0;
+  char *p = strrchr(buf, ')');
+  if (!p) return 0;
+  /* after ") " come fields 3..; starttime is field 22 */
+  int field = 2;
+  for (; *p && field < 22; p++)
+    if (*p == ' ') field++;
+  return strtoull(p, NULL, 10);
+}
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Writes a small file atomically: a reader sees all of it or none of it. No
+ * fsync: like the journal (WAL, synchronous=NORMAL) it survives any process
+ * crash, and only a power loss could take it back.
+ */
+static int write_file(const char *dir, const char *proc, const char *suffix, const char *text) {
+  char path[4096], tmp[4200];
+  snprintf(path, sizeof path, "%s/%s.%s", dir, proc, suffix);
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return -1;
+  size_t len = strlen(text);
+  int ok = write(fd, text, len) == (ssize_t)len;
+  close(fd);
+  if (!ok || rename(tmp, path) != 0) {
+    unlink(tmp);
+    return -1;
+  }
+  return 0;
+}
+
+/* In the forked child: become the process the request describes, or report why not on errfd. */
+static void become(const struct request *r, int errfd) {
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  for (int sig = 1; sig < NSIG; sig++) signal(sig, SIG_DFL);
+  setpgid(0, 0);
+  char log[4096];
+  snprintf(log, sizeof log, "%s/%s.log", r->dir, r->proc);
+  int out = open(log, O_WRONLY | O_APPEND | O_CREAT, 0644);
+  int in = open("/dev/null", O_RDONLY);
+  if (out < 0 || in < 0 || chdir(r->cwd) != 0) goto fail;
+  dup2(in, STDIN_FILENO);
+  dup2(out, STDOUT_FILENO);
+  dup2(out, STDERR_FILENO);
+  if (in > STDERR_FILENO) close(in);
+  if (out > STDERR_FILENO) close(out);
+  environ = r->envp; /* so execvp searches the process's own PATH */
+  execvp(r->argv[0], r->argv);
+fail:;
+  int err = errno;
+  (void)!write(errfd, &err, sizeof err);
+  _exit(127);
+}
+
+/* The monitor: start the process, then reap until nothing is left, recording its exit. */
+static void monitor(struct request *r) {
+  char line[512];
+  signal(SIGCHLD, SIG_DFL);
+  signal(SIGPIPE, SIG_IGN);
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    snprintf(line, sizeof line, "F %s %d %s\n", r->req, errno, strerror(errno));
+    say(line);
+    _exit(1);
+  }
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    become(r, fds[1]);
+  }
+  close(fds[1]);
+  int err = 0;
+  ssize_t n = pid < 0 ? -1 : read(fds[0], &err, sizeof err);
+  close(fds[0]);
+  if (pid < 0 || n > 0) {
+    if (pid < 0) err = errno;
+    else waitpid(pid, NULL, 0);
+    snprintf(line, sizeof line, "F %s %d %s\n", r->req, err, strerror(err));
+    say(line);
+    _exit(1);
+  }
+  unsigned long long started = start_time(pid);
+  snprintf(line, sizeof line, "%d %llu %d %llu\n", (int)pid, started, (int)getpid(), start_time(getpid()));
+  write_file(r->dir, r->proc, "pid", line);
+  snprintf(line, sizeof line, "S %s %d %llu\n", r->req, (int)pid, started);
+  say(line);
+
+  int status;
+  pid_t got;
+  while ((got = waitpid(-1, &status, 0)) != -1 || errno == EINTR) {
+    if (got != pid) continue; /* an orphan of the tree: reaped, nothing to record */
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    long long at = now_ms();
+    snprintf(line, sizeof line, "%d %d %lld\n", code, sig, at);
+    write_file(r->dir, r->proc, "exit", line);
+    snprintf(line, sizeof line, "X %s %d %d %lld\n", r->req, code, sig, at);
+    say(line);
+  }
+  _exit(0);
+}
+
+/* Reads NUL-terminated fields from stdin, one request at a time. */
+static char *buf;
+static size_t len, cap, pos;
+
+static char *field(void) {
+  for (;;) {
+    char *end = memchr(buf + pos, 0, len - pos);
+    if (end) {
+      char *f = buf + pos;
+      pos = (size_t)(end - buf) + 1;
+      return f;
+    }
+    if (len == cap) {
+      cap = cap ? cap * 2 : 65536;
+      buf = realloc(buf, cap);
+      if (!buf) exit(1);
+    }
+    ssize_t n = read(STDIN_FILENO, buf + len, cap - len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) exit(0); /* the supervisor closed our stdin: no more requests */
+    len += (size_t)n;
+  }
+}
+
+/* Fields are pointers into buf, which may move as it grows: keep offsets until the request is whole. */
+static void fields(size_t count, size_t *offsets) {
+  for (size_t i = 0; i < count; i++) offsets[i] = (size_t)(field() - buf);
+}
+
+int main(int argc, char **argv) {
+  if (argc != 2 || strcmp(argv[1], "zygote") != 0) {
+    fprintf(stderr, "usage: berth-shim zygote   (started by berth's process runtime)\n");
+    return 2;
+  }
+  signal(SIGCHLD, SIG_IGN); /* monitors are reaped by the kernel */
+  signal(SIGPIPE, SIG_IGN);
+  for (;;) {
+    /* compact the buffer between requests */
+    if (pos > 0) {
+      memmove(buf, buf + pos, len - pos);
+      len -= pos;
+      pos = 0;
+    }
+    size_t head[5];
+    fields(5, head); /* req, dir, proc, cwd, argc */
+    size_t nargs = strtoul(buf + head[4], NULL, 10);
+    size_t *argo = calloc(nargs + 1, sizeof *argo);
+    fields(nargs, argo);
+    size_t envc_off;
+    fields(1, &envc_off);
+    size_t nenv = strtoul(buf + envc_off, NULL, 10);
+    size_t *envo = calloc(nenv + 1, sizeof *envo);
+    fields(nenv, envo);
+
+    struct request r = {buf + head[0], buf + head[1], buf + head[2], buf + head[3], NULL, NULL};
+    r.argv = calloc(nargs + 1, sizeof *r.argv);
+    r.envp = calloc(nenv + 1, sizeof *r.envp);
+    for (size_t i = 0; i < nargs; i++) r.argv[i] = buf + argo[i];
+    for (size_t i = 0; i < nenv; i++) r.envp[i] = buf + envo[i];
+    if (nargs == 0) {
+      char line[256];
+      snprintf(line, sizeof line, "F %s %d no command\n", r.req, EINVAL);
+      say(line);
+    } else {
+      pid_t m = fork();
+      if (m == 0) {
+        close(STDIN_FILENO);
+        open("/dev/null", O_RDONLY);
+        monitor(&r);
+      } else if (m < 0) {
+        char line[256];
+        snprintf(line, sizeof line, "F %s %d %s\n", r.req, errno, strerror(errno));
+        say(line);
+      }
+    }
+    free(argo);
+    free(envo);
+    free(r.argv);
+    free(r.envp);
+  }
+}
