@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import SummaryReporter from './test/support/summary-reporter.js';
 
 export default defineConfig({
   test: {
@@ -7,5 +8,6 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Real processes: keep the 2-core machine from drowning in parallel files.
     maxWorkers: 2,
+    reporters: ['default', new SummaryReporter()],
   },
 });
