@@ -11,6 +11,7 @@ export type BerthErrorCode =
   | 'invalid-spec'
   | 'runtime-error'
   | 'events-pruned'
+  | 'locked'
   | 'closed';
 
 export class BerthError extends Error {

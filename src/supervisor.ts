@@ -8,6 +8,7 @@ import { BerthError, fromErrorData } from './errors.js';
 import { eventStream } from './io/event-stream.js';
 import { Journal } from './io/journal.js';
 import { ProcessRuntime } from './io/process-runtime.js';
+import { StateLock } from './io/state-lock.js';
 import type { Runtime } from './io/runtime.js';
 import { containerMachine, type ContainerContext } from './machines/container.machine.js';
 import type { ContainerRequest, Settlement } from './machines/requests.js';
@@ -21,6 +22,7 @@ import {
   type ExecOptions,
   type ExitInfo,
   type ProcessInfo,
+  type ProcessSpec,
 } from './types.js';
 import { INIT, resolveSignal, validateId } from './validate.js';
 
@@ -89,6 +91,7 @@ export class Supervisor {
     private readonly actor: Actor<typeof supervisorMachine>,
     readonly logger: Logger,
     readonly stateDir: string,
+    private readonly lock: StateLock,
   ) {}
 
   static async open(options: SupervisorOptions): Promise<Supervisor> {
@@ -103,25 +106,77 @@ export class Supervisor {
     const stateDir = resolve(options.stateDir);
     const logger = options.logger ?? pino({ name: 'berth', level: 'warn' }, pino.destination(2));
     await mkdir(join(stateDir, 'containers'), { recursive: true });
+    const lock = StateLock.acquire(stateDir);
+    try {
+      return await Supervisor.restore(stateDir, lock, logger, retainCount, options.startTimeoutMs ?? 30_000);
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+  }
+
+  /**
+   * Builds the supervisor over whatever the state dir holds: every container the
+   * journal knows is re-adopted in the state last published, and what happened
+   * while no supervisor ran is journaled now, in the guaranteed order.
+   */
+  private static async restore(
+    stateDir: string,
+    lock: StateLock,
+    logger: Logger,
+    retainCount: number,
+    startTimeoutMs: number,
+  ): Promise<Supervisor> {
     const journal = new Journal(join(stateDir, 'journal.db'), retainCount);
-    const runtime = new ProcessRuntime(join(stateDir, 'containers'), options.startTimeoutMs ?? 30_000);
+    const runtime = new ProcessRuntime(join(stateDir, 'containers'), startTimeoutMs);
+    const stored = journal.registry();
+    const quarantined = runtime.quarantineUnknown(new Set(stored.map((c) => c.id)));
+    const restored = new Map((await runtime.restore(stored)).map((r) => [r.id, r]));
 
     let supervisor: Supervisor | undefined;
     const machine = supervisorMachine.provide({
       actors: { container: containerMachine.provide({ actors: { runOp: runOpOver(runtime) } }) },
       actions: {
-        record: (_, { entry }) => {
-          const event = journal.append(entry);
+        record: (_, { entry, detail }) => {
+          const event = journal.append(entry, detail);
           logger.debug({ event }, 'journaled');
         },
         settle: (_, { settlement }) => journal.whenCommitted(() => supervisor!.settle(settlement)),
       },
     });
     const actor = createActor(machine, { id: 'supervisor' });
-    supervisor = new Supervisor(journal, runtime, actor, logger, stateDir);
+    supervisor = new Supervisor(journal, runtime, actor, logger, stateDir, lock);
     runtime.onExit((id, processId, exit) => actor.send({ type: 'EXITED', id, processId, exit }));
     actor.subscribe({ error: (err) => logger.error({ err }, 'supervisor actor failed') });
     actor.start();
+
+    for (const { id, movedTo } of quarantined) {
+      logger.warn({ id, movedTo }, 'container directory not in the registry: moved aside');
+      actor.send({ type: 'QUARANTINED', id, reason: `not in the registry; moved to ${movedTo}` });
+    }
+    for (const container of stored) {
+      const processes = Object.fromEntries(
+        container.processes.map((p) => [p.id, { status: p.status, pid: p.pid, exit: p.exit }] as const),
+      );
+      actor.send({
+        type: 'RESTORE',
+        id: container.id,
+        spec: container.spec,
+        labels: container.labels,
+        createdAt: container.createdAt,
+        restore: {
+          status: container.status === 'created' || container.status === 'paused' || container.status === 'exited' ? container.status : 'running',
+          processes,
+          startedWhileDown: restored.get(container.id)?.startedWhileDown ?? [],
+        },
+      });
+      if (container.status !== 'exited') logger.info({ id: container.id, status: container.status }, 'container restored');
+    }
+    // Exits that happened meanwhile, execs before init; the container machine enforces that order anyway.
+    for (const { id, exits } of restored.values()) {
+      for (const { processId, exit } of exits) actor.send({ type: 'EXITED', id, processId, exit });
+    }
+    await new Promise<void>((done) => journal.whenCommitted(done));
     return supervisor;
   }
 
@@ -157,15 +212,17 @@ export class Supervisor {
     if (typeof labels !== 'object' || Object.values(labels).some((value) => typeof value !== 'string')) {
       throw new BerthError('invalid-spec', 'labels must map strings to strings');
     }
-    const spec = { args: options.process?.args, env: options.process?.env, cwd: options.process?.cwd };
-    if (!Array.isArray(spec.args) || spec.args.length === 0 || spec.args.some((arg) => typeof arg !== 'string')) {
+    const args = options.process?.args;
+    if (!Array.isArray(args) || args.length === 0 || args.some((arg) => typeof arg !== 'string')) {
       throw new BerthError('invalid-spec', 'process.args must be a non-empty array of strings');
     }
+    // Resolved now, so a restore in another working directory still means the same place.
+    const spec: ProcessSpec = { args, env: { ...options.process.env }, cwd: resolve(options.process.cwd ?? process.cwd()) };
     await this.call<void>((requestId) => ({
       type: 'CREATE',
       requestId,
       id,
-      spec: spec as CreateOptions['process'],
+      spec,
       labels: { ...labels },
       createdAt: new Date(),
     }));
@@ -302,16 +359,19 @@ export class Supervisor {
   }
 
   /**
-   * Kills what still runs, waits until every exit is journaled, then closes the
-   * journal. Live event streams complete. Safe to call more than once.
+   * Closes the supervisor. By default it kills what still runs and waits until
+   * every exit is journaled. With `leaveRunning`, processes live on under their
+   * shims, and the next `open` of the same state dir re-adopts them and journals
+   * whatever happened in between. Live event streams complete either way. Safe
+   * to call more than once.
    */
-  close(): Promise<void> {
-    this.closing ??= this.shutdown();
+  close(options: { leaveRunning?: boolean } = {}): Promise<void> {
+    this.closing ??= this.shutdown(options.leaveRunning === true);
     return this.closing;
   }
 
-  private async shutdown(): Promise<void> {
-    const alive = this.list().filter((c) => ALIVE.has(c.status));
+  private async shutdown(leaveRunning: boolean): Promise<void> {
+    const alive = leaveRunning ? [] : this.list().filter((c) => ALIVE.has(c.status));
     await Promise.all(
       alive.map(async (container) => {
         await this.send<void>((requestId) => ({
@@ -328,6 +388,7 @@ export class Supervisor {
     for (const pending of this.pending.values()) pending.reject(new BerthError('closed', 'the supervisor is closed'));
     this.pending.clear();
     this.journal.close();
+    this.lock.release();
     // Let every live stream deliver what it still holds, and complete, before close() resolves.
     await new Promise<void>((done) => setImmediate(done));
   }

@@ -3,7 +3,17 @@
 export type ContainerStatus = 'creating' | 'created' | 'running' | 'paused' | 'stopping' | 'exited' | 'deleted';
 export type ProcessStatus = 'created' | 'running' | 'exited' | 'deleted';
 
-export type EventType = 'create' | 'start-container' | 'start-process' | 'exit' | 'pause' | 'resume' | 'oom' | 'delete';
+export type EventType =
+  | 'create'
+  | 'start-container'
+  | 'start-process'
+  | 'exit'
+  | 'pause'
+  | 'resume'
+  | 'oom'
+  | 'delete'
+  /** A container directory restore could not load, moved aside (with `reason`) rather than deleted. */
+  | 'quarantine';
 
 export const EVENT_TYPES: readonly EventType[] = [
   'create',
@@ -14,6 +24,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'resume',
   'oom',
   'delete',
+  'quarantine',
 ];
 
 /** What a process is: the init of a container, or an exec inside it. */
@@ -96,4 +107,11 @@ export interface JournalEntry {
   reason?: string;
   /** Defaults to now; restore passes the real exit time read from disk. */
   time?: Date;
+}
+
+/** What `create` records beyond its journal row, so the container can be restored later. */
+export interface ContainerDetail {
+  spec: ProcessSpec;
+  labels: Record<string, string>;
+  createdAt: Date;
 }

@@ -66,6 +66,11 @@ export function groupAlive(pgid: number): boolean {
   return groupMembers(pgid).length > 0;
 }
 
+/** Whether anything of a process group still runs (zombies, dead but not yet reaped, do not count). */
+export function groupRunning(pgid: number): boolean {
+  return groupMembers(pgid).some(([, state]) => state !== 'Z');
+}
+
 /** The scheduler state letter of a process, as in ps's STAT column. */
 export function stateOf(pid: number): string {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

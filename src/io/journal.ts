@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
-import type { BerthEvent, EventType, JournalEntry } from '../types.js';
+import type { BerthEvent, ContainerDetail, EventType, JournalEntry } from '../types.js';
+import { Projection, type StoredContainer } from './projection.js';
 
 export interface ReplayFilter {
   after?: number;
@@ -62,6 +63,7 @@ export class Journal {
   private readonly db: Database.Database;
   private readonly insert: Database.Statement;
   private readonly prune: Database.Statement;
+  private readonly projection: Projection;
   private pending: BerthEvent[] = [];
   private afterCommit: (() => void)[] = [];
   private flushScheduled = false;
@@ -78,6 +80,7 @@ export class Journal {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(SCHEMA);
+    this.projection = new Projection(this.db);
     this.insert = this.db.prepare(
       `INSERT INTO events (ts, type, container_id, process_id, from_state, to_state, pid, status, signal, reason)
        VALUES (@ts, @type, @id, @processId, @from, @to, @pid, @status, @signal, @reason)`,
@@ -102,8 +105,11 @@ export class Journal {
     return this.committedSeq;
   }
 
-  /** Appends inside the open group transaction and returns the row as it will be published. */
-  append(entry: JournalEntry): BerthEvent {
+  /**
+   * Appends inside the open group transaction, updating the registry projection in
+   * the same transaction, and returns the row as it will be published.
+   */
+  append(entry: JournalEntry, detail?: ContainerDetail): BerthEvent {
     if (!this.db.inTransaction) this.db.exec('BEGIN');
     const ts = (entry.time ?? new Date()).getTime();
     const result = this.insert.run({
@@ -120,6 +126,7 @@ export class Journal {
     });
     const { time: _time, ...rest } = entry;
     const event: BerthEvent = { ...rest, seq: Number(result.lastInsertRowid), time: new Date(ts) };
+    this.projection.record(entry, event.seq, detail);
     this.pending.push(event);
     this.scheduleFlush();
     return event;
@@ -193,6 +200,11 @@ export class Journal {
   oldestSeq(): number | undefined {
     const row = this.db.prepare('SELECT MIN(seq) AS seq FROM events').get() as { seq: number | null };
     return row.seq ?? undefined;
+  }
+
+  /** The registry as of the last commit, for restore. */
+  registry(): StoredContainer[] {
+    return this.projection.load();
   }
 
   /** Called once, when the journal closes. */

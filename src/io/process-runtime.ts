@@ -7,28 +7,40 @@ import {
   rmSync,
   statSync,
   writeFileSync,
+  readdirSync,
+  watch,
+  type FSWatcher,
 } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
-import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { basename, delimiter, isAbsolute, join, resolve } from 'node:path';
 import { BerthError } from '../errors.js';
-import type { ProcessSpec } from '../types.js';
+import type { ExitInfo, ProcessSpec } from '../types.js';
 import { INIT, type ResolvedSignal } from '../validate.js';
 import { exitFrom } from './exit-status.js';
-import type { ExitListener, Runtime } from './runtime.js';
+import type { ExitListener, RestoredContainer, Runtime } from './runtime.js';
 import { ShimClient } from './shim-client.js';
+import { readExitRecord } from './shim-records.js';
+import { judgeProcess, type Fate } from './process-restore.js';
+import type { StoredContainer } from './projection.js';
 
 interface LiveProcess {
   /** Leader of the process's own group (0 until it has started). */
   pid: number;
+  /** The berth-shim monitor that reaps it and records its exit (0 until started). */
+  monitorPid: number;
+  /** Its exit has been reported (or is being reported by restore): reported once, never again. */
   exited: boolean;
 }
 
 interface ContainerState {
+  id: string;
   dir: string;
   spec: ProcessSpec;
   processes: Map<string, LiveProcess>;
   initExited: boolean;
+  /** Set for processes adopted after a restart: their monitors report through exit files only. */
+  watcher?: FSWatcher;
 }
 
 // Metadata operations on the local state dir take microseconds; done synchronously they
@@ -98,6 +110,20 @@ async function untilStopped(proc: LiveProcess, stopped: boolean): Promise<void> 
   }
 }
 
+/** How often monitors are checked for having died without a word. */
+const MONITOR_CHECK_MS = 1_000;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const shimLost = (): ExitInfo => ({ status: 255, reason: 'shim-lost', exitedAt: new Date() });
+
 /**
  * The embedded runtime: a container is an init process and its execs, each the
  * leader of its own process group, with stdout and stderr captured to a log file
@@ -110,6 +136,7 @@ export class ProcessRuntime implements Runtime {
   private listener: ExitListener = () => {};
 
   private readonly shim: ShimClient;
+  private readonly watchdog: NodeJS.Timeout;
 
   constructor(
     private readonly containersDir: string,
@@ -117,6 +144,8 @@ export class ProcessRuntime implements Runtime {
     shimPath?: string,
   ) {
     this.shim = new ShimClient(shimPath);
+    // Left referenced on purpose: like a server, an open supervisor keeps Node running until close().
+    this.watchdog = setInterval(() => this.checkMonitors(), MONITOR_CHECK_MS);
   }
 
   onExit(listener: ExitListener): void {
@@ -146,15 +175,77 @@ export class ProcessRuntime implements Runtime {
       rmSync(dir, { recursive: true, force: true });
       throw err;
     }
-    this.containers.set(id, { dir, spec: normalized, processes: new Map(), initExited: false });
+    this.containers.set(id, { id, dir, spec: normalized, processes: new Map(), initExited: false });
   }
 
   /** A directory berth does not know about is kept as evidence, never reused or deleted. */
-  private moveAsideLeftover(dir: string): void {
-    if (!existsSync(dir)) return;
+  private moveAsideLeftover(dir: string): string | undefined {
+    if (!existsSync(dir)) return undefined;
     const aside = join(this.containersDir, '..', 'quarantine');
     mkdirSync(aside, { recursive: true });
-    renameSync(dir, join(aside, `${dir.split('/').pop()}-${Date.now()}`));
+    const movedTo = join(aside, `${basename(dir)}-${Date.now()}`);
+    renameSync(dir, movedTo);
+    return movedTo;
+  }
+
+  quarantineUnknown(known: ReadonlySet<string>): { id: string; movedTo: string }[] {
+    return readdirSync(this.containersDir)
+      .filter((id) => !known.has(id))
+      .map((id) => ({ id, movedTo: this.moveAsideLeftover(join(this.containersDir, id))! }));
+  }
+
+  async restore(containers: StoredContainer[]): Promise<RestoredContainer[]> {
+    return containers.map((stored) => this.restoreOne(stored));
+  }
+
+  private restoreOne(stored: StoredContainer): RestoredContainer {
+    const dir = join(this.containersDir, stored.id);
+    const state: ContainerState = { id: stored.id, dir, spec: stored.spec, processes: new Map(), initExited: false };
+    const restored: RestoredContainer = { id: stored.id, startedWhileDown: [], exits: [] };
+    this.containers.set(stored.id, state);
+    const lost = !existsSync(dir);
+    mkdirSync(dir, { recursive: true });
+    // Watch before judging, so an exit between the two is not missed.
+    state.watcher = watch(dir, (_, file) => this.exitFileAppeared(state, file));
+    state.watcher.unref();
+
+    const known = new Set(stored.processes.map((p) => p.id));
+    const onDisk = readdirSync(dir)
+      .filter((file) => file.endsWith('.pid'))
+      .map((file) => file.slice(0, -'.pid'.length))
+      .filter((id) => !known.has(id));
+    const candidates = [...stored.processes, ...onDisk.map((id) => ({ id, status: 'created' as const }))];
+    for (const proc of candidates) {
+      if (proc.status === 'exited') {
+        state.processes.set(proc.id, { pid: 0, monitorPid: 0, exited: true });
+        if (proc.id === INIT) state.initExited = true;
+        continue;
+      }
+      const fate: Fate = lost
+        ? { kind: 'exited', pid: 0, exit: { status: 255, reason: 'state-lost', exitedAt: new Date() } }
+        : judgeProcess(dir, proc.id, (pid) => killGroup(pid, 'SIGKILL'));
+      if (fate.kind === 'never-started') {
+        // Published as running but nothing on disk says it ever ran: its end cannot be known.
+        if (proc.status === 'running') restored.exits.push({ processId: proc.id, exit: { status: 255, reason: 'shim-lost', exitedAt: new Date() } });
+        continue;
+      }
+      if (proc.status === 'created') restored.startedWhileDown.push({ processId: proc.id, pid: fate.pid });
+      const live: LiveProcess = { pid: fate.pid, monitorPid: fate.kind === 'running' ? fate.monitorPid : 0, exited: fate.kind === 'exited' };
+      state.processes.set(proc.id, live);
+      if (fate.kind === 'exited') restored.exits.push({ processId: proc.id, exit: fate.exit });
+    }
+    if (restored.exits.some((e) => e.processId === INIT)) this.reapContainer(state);
+    // Execs first, init last: the order the kernel reaps them in, and the order they are published in.
+    restored.exits.sort((a, b) => Number(a.processId === INIT) - Number(b.processId === INIT));
+    return restored;
+  }
+
+  /** An adopted process's monitor reports through its exit file only. */
+  private exitFileAppeared(state: ContainerState, file: string | null): void {
+    if (!file?.endsWith('.exit')) return;
+    const processId = file.slice(0, -'.exit'.length);
+    const recorded = readExitRecord(state.dir, processId);
+    if (recorded) this.deliver(state, processId, recorded);
   }
 
   async start(id: string): Promise<{ pid: number }> {
@@ -178,18 +269,16 @@ export class ProcessRuntime implements Runtime {
 
   private async spawn(id: string, state: ContainerState, processId: string, spec: ProcessSpec): Promise<{ pid: number }> {
     // Registered before the spawn: the exit report may arrive on the heels of the start report.
-    const live: LiveProcess = { pid: 0, exited: false };
+    const live: LiveProcess = { pid: 0, monitorPid: 0, exited: false };
     state.processes.set(processId, live);
     try {
-      live.pid = await this.shim.spawn(
+      const started = await this.shim.spawn(
         { dir: state.dir, processId, args: spec.args, env: { ...process.env, ...spec.env }, cwd: spec.cwd! },
-        (exit) => {
-          live.exited = true;
-          if (processId === INIT) this.reapContainer(state);
-          this.listener(id, processId, exitFrom(exit.code, exit.signal, exit.exitedAt));
-        },
+        (exit) => this.deliver(state, processId, exitFrom(exit.code, exit.signal, exit.exitedAt)),
         this.startTimeoutMs,
       );
+      live.pid = started.pid;
+      live.monitorPid = started.monitorPid;
     } catch (err) {
       state.processes.delete(processId);
       throw new BerthError('runtime-error', `cannot start ${processId} of ${id}: ${(err as Error).message}`);
@@ -197,10 +286,34 @@ export class ProcessRuntime implements Runtime {
     return { pid: live.pid };
   }
 
+  /** Reports an exit exactly once, however many ways it was learned (shim report, exit file, watchdog). */
+  private deliver(state: ContainerState, processId: string, exit: ExitInfo): void {
+    const live = state.processes.get(processId);
+    if (!live || live.exited) return;
+    live.exited = true;
+    if (processId === INIT) this.reapContainer(state);
+    this.listener(state.id, processId, exit);
+  }
+
   /** Init is gone: nothing else of the container may live on (no orphan, no zombie). */
   private reapContainer(state: ContainerState): void {
     state.initExited = true;
     for (const proc of state.processes.values()) killGroup(proc.pid, 'SIGKILL');
+  }
+
+  /**
+   * A monitor that died without recording an exit leaves nobody to report it: the
+   * exit is 'shim-lost' (255), and whatever is left of the process is killed.
+   */
+  private checkMonitors(): void {
+    for (const state of this.containers.values()) {
+      for (const [processId, live] of state.processes) {
+        if (live.exited || live.monitorPid <= 0 || processAlive(live.monitorPid)) continue;
+        const recorded = readExitRecord(state.dir, processId);
+        if (!recorded) killGroup(live.pid, 'SIGKILL');
+        this.deliver(state, processId, recorded ?? shimLost());
+      }
+    }
   }
 
   async signal(id: string, processId: string, signal: ResolvedSignal): Promise<void> {
@@ -225,6 +338,7 @@ export class ProcessRuntime implements Runtime {
 
   async delete(id: string): Promise<void> {
     const state = this.containers.get(id);
+    state?.watcher?.close();
     if (state) for (const proc of state.processes.values()) killGroup(proc.pid, 'SIGKILL');
     rmSync(join(this.containersDir, id), { recursive: true, force: true });
     this.containers.delete(id);
@@ -236,7 +350,9 @@ export class ProcessRuntime implements Runtime {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.watchdog);
     this.shim.close();
+    for (const state of this.containers.values()) state.watcher?.close();
     this.containers.clear();
   }
 }

@@ -1,5 +1,15 @@
 import type { ResolvedSignal } from '../validate.js';
 import type { ExitInfo, ProcessSpec } from '../types.js';
+import type { StoredContainer } from './projection.js';
+
+/** What restore learned of one container from disk. */
+export interface RestoredContainer {
+  id: string;
+  /** Processes that started while no supervisor ran (or before their start was journaled). */
+  startedWhileDown: { processId: string; pid: number }[];
+  /** Exits that happened while no supervisor ran, or that can never be learned (255, with a reason). */
+  exits: { processId: string; exit: ExitInfo }[];
+}
 
 export type ExitListener = (containerId: string, processId: string, exit: ExitInfo) => void;
 
@@ -19,6 +29,13 @@ export interface Runtime {
   resume(id: string): Promise<void>;
   /** Removes everything the container left; its processes must have exited. */
   delete(id: string): Promise<void>;
+  /**
+   * Re-adopts the containers the registry knows (after a restart or a crash):
+   * running processes are watched again, and what happened meanwhile is returned.
+   */
+  restore(containers: StoredContainer[]): Promise<RestoredContainer[]>;
+  /** Moves aside container directories the registry does not know; returns them. */
+  quarantineUnknown(known: ReadonlySet<string>): { id: string; movedTo: string }[];
   /** Captured stdout and stderr of one process. */
   logs(id: string, processId: string): Promise<string>;
   /** Registers the one listener told about every process exit, exactly once per process. */

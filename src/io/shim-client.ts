@@ -25,8 +25,14 @@ export interface ShimExit {
   exitedAt: Date;
 }
 
+/** A running process and the monitor that reaps it. */
+export interface Started {
+  pid: number;
+  monitorPid: number;
+}
+
 interface Inflight {
-  started: (pid: number) => void;
+  started: (started: Started) => void;
   failed: (error: Error) => void;
   exited: (exit: ShimExit) => void;
 }
@@ -85,7 +91,7 @@ export class ShimClient {
     if (!inflight) return;
     if (kind === 'S') {
       this.started.add(request!);
-      inflight.started(Number(rest[0]));
+      inflight.started({ pid: Number(rest[0]), monitorPid: Number(rest[1]) });
     }
     else if (kind === 'F') {
       this.inflight.delete(request!);
@@ -99,8 +105,8 @@ export class ShimClient {
     }
   }
 
-  /** Starts a process through a fresh monitor; resolves with its pid once it runs. */
-  spawn(request: SpawnRequest, onExit: (exit: ShimExit) => void, timeoutMs: number): Promise<number> {
+  /** Starts a process through a fresh monitor; resolves once it runs. */
+  spawn(request: SpawnRequest, onExit: (exit: ShimExit) => void, timeoutMs: number): Promise<Started> {
     this.zygote ??= this.start();
     const id = String(this.nextRequest++);
     const env = Object.entries(request.env)
@@ -110,16 +116,16 @@ export class ShimClient {
     if (fields.some((f) => f.includes('\0'))) {
       return Promise.reject(new BerthError('invalid-spec', 'arguments and environment may not contain NUL bytes'));
     }
-    return new Promise<number>((resolve, reject) => {
+    return new Promise<Started>((resolve, reject) => {
       const timer = setTimeout(() => {
         // Too late for the caller; should it start after all, it must not run unsupervised.
-        this.inflight.set(id, { started: (pid) => killGroup(pid), failed: () => {}, exited: () => {} });
+        this.inflight.set(id, { started: ({ pid }) => killGroup(pid), failed: () => {}, exited: () => {} });
         reject(new Error(`did not start within ${timeoutMs} ms`));
       }, timeoutMs);
       this.inflight.set(id, {
-        started: (pid) => {
+        started: (started) => {
           clearTimeout(timer);
-          resolve(pid);
+          resolve(started);
         },
         failed: (error) => {
           clearTimeout(timer);

@@ -1,18 +1,28 @@
-import { and, assign, enqueueActions, fromPromise, setup, spawnChild } from 'xstate';
+import { and, assign, enqueueActions, fromPromise, setup } from 'xstate';
 import { toErrorData, type ErrorData } from '../errors.js';
-import type { ContainerStatus, ExitInfo, JournalEntry, ProcessSpec } from '../types.js';
+import type { ContainerStatus, ContainerDetail, ExitInfo, JournalEntry, ProcessSpec } from '../types.js';
 import { processMachine } from './process.machine.js';
 import { refusal, type ContainerRequest, type ProcessRecord, type Settlement } from './requests.js';
 
 const INIT = 'init';
+
+/** A container as the journal last published it, and what restore found happened since. */
+export interface RestoredState {
+  status: 'created' | 'running' | 'paused' | 'exited';
+  processes: Record<string, ProcessRecord>;
+  /** Processes that started while no supervisor ran: their start is journaled on boot. */
+  startedWhileDown: { processId: string; pid: number }[];
+}
 
 export interface ContainerInput {
   id: string;
   spec: ProcessSpec;
   labels: Record<string, string>;
   createdAt: Date;
-  /** The API call waiting for the container to be created. */
-  requestId: number;
+  /** A new container: the API call waiting for it to be created. */
+  requestId?: number;
+  /** A container restored after a restart. */
+  restore?: RestoredState;
 }
 
 /** Result of the runtime operation at the head of the queue, waiting for the lifecycle to apply it. */
@@ -31,6 +41,8 @@ export interface ContainerContext {
   outcome?: Outcome;
   /** init has been reaped; this exit is published once every exec's exit is. */
   initExit?: ExitInfo;
+  /** Restore only: starts that happened while no supervisor ran, journaled on boot. */
+  startedWhileDown: { processId: string; pid: number }[];
 }
 
 export interface OpInput {
@@ -51,11 +63,12 @@ export type ContainerEvent =
 
 /** Messages a container sends its supervisor. */
 export type ContainerMessage =
-  | { type: 'RECORD'; entry: JournalEntry }
+  | { type: 'RECORD'; entry: JournalEntry; detail?: ContainerDetail }
   | { type: 'SETTLE'; settlement: Settlement }
   | { type: 'GONE'; id: string };
 
-const record = (entry: JournalEntry): ContainerMessage => ({ type: 'RECORD', entry });
+const record = (entry: JournalEntry, detail?: ContainerDetail): ContainerMessage =>
+  detail ? { type: 'RECORD', entry, detail } : { type: 'RECORD', entry };
 const settle = (settlement: Settlement): ContainerMessage => ({ type: 'SETTLE', settlement });
 const fail = (requestId: number | undefined, error: ErrorData): ContainerMessage[] =>
   requestId === undefined ? [] : [settle({ requestId, error })];
@@ -83,6 +96,8 @@ function exitEntry(id: string, processId: string, exit: ExitInfo): JournalEntry 
 function withExit(processes: Record<string, ProcessRecord>, processId: string, exit: ExitInfo): Record<string, ProcessRecord> {
   return { ...processes, [processId]: { status: 'exited', pid: processes[processId]?.pid, exit } };
 }
+
+const bootsAs = (status: ContainerStatus) => ({ context }: { context: ContainerContext }) => context.status === status;
 
 const outcomeIs = (kind: ContainerRequest['kind']) => ({ context }: { context: ContainerContext }) =>
   context.outcome?.request.kind === kind;
@@ -120,6 +135,10 @@ export const containerMachine = setup({
     isInitExit: ({ event }) => event.type === 'EXITED' && event.processId === INIT,
     initExitPending: ({ context }) => context.processes[INIT]?.pendingExit !== undefined,
     execsSettled: ({ context }) => liveExecs(context.processes).length === 0,
+    bootsCreating: bootsAs('creating'),
+    bootsCreated: bootsAs('created'),
+    bootsRunning: bootsAs('running'),
+    bootsPaused: bootsAs('paused'),
     createDone: outcomeIs('create'),
     startDone: outcomeIs('start'),
     pauseDone: outcomeIs('pause'),
@@ -195,7 +214,8 @@ export const containerMachine = setup({
       },
     }),
     recordCreate: enqueueActions(({ context, enqueue }) => {
-      enqueue.sendParent(record({ type: 'create', id: context.id, to: 'created', time: context.createdAt }));
+      const detail = { spec: context.spec, labels: context.labels, createdAt: context.createdAt };
+      enqueue.sendParent(record({ type: 'create', id: context.id, to: 'created', time: context.createdAt }, detail));
       enqueue.sendParent(settle({ requestId: context.outcome!.request.requestId! }));
     }),
     recordStart: enqueueActions(({ context, enqueue }) => {
@@ -231,6 +251,32 @@ export const containerMachine = setup({
       enqueue.sendParent(record(exitEntry(context.id, INIT, exit)));
       enqueue.sendTo(INIT, { type: 'EXITED', exit });
     }),
+    /**
+     * Gives every process its actor, in the state the journal last published (a
+     * restored container's processes replay their lifecycle), then journals the
+     * starts that happened while no supervisor ran.
+     */
+    bootProcesses: enqueueActions(({ context, enqueue }) => {
+      for (const [processId, proc] of Object.entries(context.processes)) {
+        enqueue.spawnChild('process', { id: processId, input: { containerId: context.id, processId } });
+        if (proc.status !== 'created') enqueue.sendTo(processId, { type: 'STARTED', pid: proc.pid ?? 0 });
+        if (proc.exit) enqueue.sendTo(processId, { type: 'EXITED', exit: proc.exit });
+      }
+      let processes = context.processes;
+      for (const { processId, pid } of context.startedWhileDown) {
+        if (!processes[processId]) enqueue.spawnChild('process', { id: processId, input: { containerId: context.id, processId } });
+        processes = { ...processes, [processId]: { status: 'running', pid } };
+        const type = processId === INIT ? 'start-container' : 'start-process';
+        enqueue.sendParent(record({ type, id: context.id, processId, from: 'created', to: 'running', pid }));
+        enqueue.sendTo(processId, { type: 'STARTED', pid });
+      }
+      const initStarted = context.startedWhileDown.some((s) => s.processId === INIT);
+      enqueue.assign({
+        processes,
+        startedWhileDown: [],
+        ...(initStarted && context.status === 'created' ? { status: 'running' as const } : {}),
+      });
+    }),
     releaseProcesses: enqueueActions(({ context, enqueue }) => {
       for (const processId of Object.keys(context.processes)) enqueue.sendTo(processId, { type: 'DELETE' });
       enqueue.sendParent({ type: 'GONE', id: context.id } satisfies ContainerMessage);
@@ -244,11 +290,11 @@ export const containerMachine = setup({
     spec: input.spec,
     labels: input.labels,
     createdAt: input.createdAt,
-    status: 'creating',
-    processes: { [INIT]: { status: 'created' } },
-    queue: [{ kind: 'create', requestId: input.requestId }],
+    status: input.restore?.status ?? 'creating',
+    processes: input.restore?.processes ?? { [INIT]: { status: 'created' } },
+    queue: input.restore ? [] : [{ kind: 'create', requestId: input.requestId! }],
+    startedWhileDown: input.restore?.startedWhileDown ?? [],
   }),
-  entry: spawnChild('process', { id: INIT, input: ({ context }) => ({ containerId: context.id, processId: INIT }) }),
   on: {
     REQUEST: { actions: 'enqueue' },
     // Exits the lifecycle region does not take itself (see `running` and `paused` for init's).
@@ -294,8 +340,19 @@ export const containerMachine = setup({
       },
     },
     lifecycle: {
-      initial: 'creating',
+      initial: 'booting',
       states: {
+        /** A new container goes on to be created; a restored one resumes where the journal left it. */
+        booting: {
+          entry: 'bootProcesses',
+          always: [
+            { guard: 'bootsCreating', target: 'creating' },
+            { guard: 'bootsCreated', target: 'created' },
+            { guard: 'bootsRunning', target: 'running' },
+            { guard: 'bootsPaused', target: 'paused' },
+            { target: 'exited' },
+          ],
+        },
         creating: {
           entry: assign({ status: 'creating' }),
           always: { guard: 'createDone', target: 'created', actions: ['recordCreate', 'clearOutcome'] },

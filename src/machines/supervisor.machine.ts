@@ -1,7 +1,7 @@
 import { assign, enqueueActions, setup, type ActorRefFrom } from 'xstate';
 import type { ErrorData } from '../errors.js';
-import type { ExitInfo, JournalEntry, ProcessSpec } from '../types.js';
-import { containerMachine, type ContainerMessage } from './container.machine.js';
+import type { ContainerDetail, ExitInfo, JournalEntry, ProcessSpec } from '../types.js';
+import { containerMachine, type ContainerMessage, type RestoredState } from './container.machine.js';
 import type { ContainerRequest, Settlement } from './requests.js';
 
 export type ContainerRef = ActorRefFrom<typeof containerMachine>;
@@ -20,6 +20,15 @@ export type SupervisorEvent =
       labels: Record<string, string>;
       createdAt: Date;
     }
+  | {
+      type: 'RESTORE';
+      id: string;
+      spec: ProcessSpec;
+      labels: Record<string, string>;
+      createdAt: Date;
+      restore: RestoredState;
+    }
+  | { type: 'QUARANTINED'; id: string; reason: string }
   | { type: 'REQUEST'; id: string; request: ContainerRequest }
   | { type: 'EXITED'; id: string; processId: string; exit: ExitInfo }
   | ContainerMessage;
@@ -40,7 +49,7 @@ export const supervisorMachine = setup({
   actors: { container: containerMachine },
   actions: {
     /** Appends to the journal; provided by the supervisor. */
-    record: (_, _params: { entry: JournalEntry }) => {},
+    record: (_, _params: { entry: JournalEntry; detail?: ContainerDetail }) => {},
     /** Answers an API call once the journal has committed what came before; provided by the supervisor. */
     settle: (_, _params: { settlement: Settlement }) => {},
   },
@@ -97,7 +106,26 @@ export const supervisorMachine = setup({
           if (container) enqueue.sendTo(container, { type: 'EXITED', processId: event.processId, exit: event.exit });
           }),
         },
-        RECORD: { actions: { type: 'record', params: ({ event }) => ({ entry: event.entry }) } },
+        /** A container from before a restart, resuming where the journal left it (see `booting`). */
+        RESTORE: {
+          actions: assign({
+            containers: ({ context, event, spawn }) => ({
+              ...context.containers,
+              [event.id]: spawn('container', {
+                id: event.id,
+                input: { id: event.id, spec: event.spec, labels: event.labels, createdAt: event.createdAt, restore: event.restore },
+              }),
+            }),
+          }),
+        },
+        /** A container directory restore could not load was moved aside: journaled, not silently dropped. */
+        QUARANTINED: {
+          actions: {
+            type: 'record',
+            params: ({ event }) => ({ entry: { type: 'quarantine' as const, id: event.id, reason: event.reason } }),
+          },
+        },
+        RECORD: { actions: { type: 'record', params: ({ event }) => ({ entry: event.entry, detail: event.detail }) } },
         SETTLE: { actions: { type: 'settle', params: ({ event }) => ({ settlement: event.settlement }) } },
         GONE: {
           actions: enqueueActions(({ context, event, enqueue }) => {

@@ -12,7 +12,7 @@
  *
  * then reports on stdout, one line per write (atomic on a pipe):
  *
- *   S <req> <pid> <starttime>           started
+ *   S <req> <pid> <monitor pid>         started
  *   F <req> <errno> <message>           could not start
  *   X <req> <code> <signal> <unix ms>   exited
  *
@@ -155,7 +155,7 @@ static void monitor(struct request *r) {
   unsigned long long started = start_time(pid);
   snprintf(line, sizeof line, "%d %llu %d %llu\n", (int)pid, started, (int)getpid(), start_time(getpid()));
   write_file(r->dir, r->proc, "pid", line);
-  snprintf(line, sizeof line, "S %s %d %llu\n", r->req, (int)pid, started);
+  snprintf(line, sizeof line, "S %s %d %d\n", r->req, (int)pid, (int)getpid());
   say(line);
 
   int status;

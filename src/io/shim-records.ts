@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ExitInfo } from '../types.js';
+import { exitFrom } from './exit-status.js';
+
+/** `<proc>.pid` as berth-shim writes it: the process and its monitor, each with its start time. */
+export interface PidRecord {
+  pid: number;
+  startTime: number;
+  monitorPid: number;
+  monitorStartTime: number;
+}
+
+function read(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+export function readPidRecord(dir: string, processId: string): PidRecord | undefined {
+  const fields = read(join(dir, `${processId}.pid`))?.trim().split(' ').map(Number);
+  if (!fields || fields.length !== 4 || fields.some((n) => !Number.isFinite(n))) return undefined;
+  const [pid, startTime, monitorPid, monitorStartTime] = fields as [number, number, number, number];
+  return { pid, startTime, monitorPid, monitorStartTime };
+}
+
+/** `<proc>.exit`: "<code> <signal> <unix ms>", code -1 when killed by the signal. */
+export function readExitRecord(dir: string, processId: string): ExitInfo | undefined {
+  const fields = read(join(dir, `${processId}.exit`))?.trim().split(' ').map(Number);
+  if (!fields || fields.length !== 3 || fields.some((n) => !Number.isFinite(n))) return undefined;
+  const [code, signal, ms] = fields as [number, number, number];
+  return exitFrom(code < 0 ? null : code, signal, new Date(ms));
+}
+
+/** Start time (field 22 of /proc/<pid>/stat), or undefined if no such process. */
+export function processStartTime(pid: number): number | undefined {
+  const stat = read(`/proc/${pid}/stat`);
+  if (stat === undefined) return undefined;
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+}
+
+/** The same process as the one recorded, not a later one that reused its pid (containerd compared start times too). */
+export function isSameProcess(pid: number, startTime: number): boolean {
+  return pid > 0 && processStartTime(pid) === startTime;
+}

@@ -1,0 +1,173 @@
+import { existsSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { firstValueFrom, take, toArray } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { judgeProcess } from '../src/io/process-restore.js';
+import { processStartTime } from '../src/io/shim-records.js';
+import { Supervisor } from '../src/index.js';
+import { brief, groupAlive, groupRunning, openSupervisor, storedEvents, tempDir } from './helpers.js';
+import { checkOrdering } from './ordering.js';
+import { runThenCrash } from './support/crash.js';
+
+const since = async (sv: Supervisor, seq: number) => brief(await firstValueFrom(sv.events({ after: seq, storedOnly: true }).pipe(toArray())));
+
+describe('restore after the supervisor is killed (process runtime)', () => {
+  it('after create: the container is still created, and starts', async () => {
+    const stateDir = tempDir();
+    await runThenCrash(stateDir, ['create:c:sleep 30']);
+    const sv = await openSupervisor({ stateDir });
+    expect(sv.get('c').status).toBe('created');
+    await sv.start('c');
+    expect(sv.get('c').status).toBe('running');
+    checkOrdering(await storedEvents(sv));
+  });
+
+  it('after start: init is re-adopted, and its later exit is journaled with its real status', async () => {
+    const stateDir = tempDir();
+    const crashed = await runThenCrash(stateDir, ['create:c:sleep 30', 'start:c']);
+    const sv = await openSupervisor({ stateDir });
+    expect(sv.get('c')).toMatchObject({ status: 'running', pid: crashed.pids['c/init'] });
+    expect(await since(sv, crashed.lastSeq)).toEqual([]);
+    process.kill(-crashed.pids['c/init']!, 'SIGTERM');
+    expect(await sv.wait('c')).toMatchObject({ status: 143, signal: 'SIGTERM' });
+    expect(await since(sv, crashed.lastSeq)).toEqual(['exit:init=143']);
+  });
+
+  it('an exec killed while no supervisor ran gets its real status (RestoreDeadExec)', async () => {
+    const stateDir = tempDir();
+    const crashed = await runThenCrash(stateDir, ['create:c:sleep 30', 'start:c', 'exec:c:sleeper:sleep 30']);
+    process.kill(-crashed.pids['c/sleeper']!, 'SIGKILL');
+    await expect.poll(() => existsSync(join(stateDir, 'containers/c/sleeper.exit'))).toBe(true);
+    const sv = await openSupervisor({ stateDir });
+    expect(await since(sv, crashed.lastSeq)).toEqual(['exit:sleeper=137']);
+    expect(sv.get('c').status).toBe('running');
+  });
+
+  it('init exiting while down: running execs are killed, and every exec exit is journaled before init\'s', async () => {
+    const stateDir = tempDir();
+    const crashed = await runThenCrash(stateDir, ['create:c:sleep 30', 'start:c', 'exec:c:e1:sleep 30', 'exec:c:e2:sleep 30']);
+    process.kill(-crashed.pids['c/init']!, 'SIGKILL');
+    await expect.poll(() => existsSync(join(stateDir, 'containers/c/init.exit'))).toBe(true);
+    const sv = await openSupervisor({ stateDir });
+    expect((await sv.wait('c')).status).toBe(137);
+    const after = await since(sv, crashed.lastSeq);
+    expect(after.at(-1)).toBe('exit:init=137');
+    expect(after.slice(0, 2).sort()).toEqual(['exit:e1=137', 'exit:e2=137']);
+    expect(groupAlive(crashed.pids['c/e1']!) || groupAlive(crashed.pids['c/e2']!)).toBe(false);
+    checkOrdering(await storedEvents(sv));
+  });
+
+  it('a subscriber resuming from its last seq sees every event exactly once across the crash', async () => {
+    const stateDir = tempDir();
+    const crashed = await runThenCrash(stateDir, ['create:a:sleep 30', 'start:a', 'create:b:exit 4', 'start:b', 'exec:a:x:exit 2']);
+    const sv = await openSupervisor({ stateDir });
+    const seen: number[] = [];
+    const subscription = sv.events({ after: crashed.lastSeq }).subscribe((e) => seen.push(e.seq));
+    await sv.signal('a', 'init', 'SIGKILL');
+    await sv.wait('a');
+    await sv.delete('a');
+    await expect.poll(() => seen.at(-1)).toBe(sv.lastSeq);
+    subscription.unsubscribe();
+    const all = await storedEvents(sv);
+    // What the subscriber had seen before the crash, then what it saw after: the whole journal, once each.
+    expect([...all.filter((e) => e.seq <= crashed.lastSeq).map((e) => e.seq), ...seen]).toEqual(all.map((e) => e.seq));
+    checkOrdering(all);
+    expect(brief(all).filter((e) => e.startsWith('exit:')).sort()).toEqual(['exit:init=137', 'exit:init=4', 'exit:x=2']);
+  });
+
+  it('a shim killed while down gives exit 255 shim-lost, never 0, and the id can be reused (SigkillShimReuseName)', async () => {
+    const stateDir = tempDir();
+    const crashed = await runThenCrash(stateDir, ['create:c:sleep 30', 'start:c']);
+    const pidFile = readdirSync(join(stateDir, 'containers/c')).includes('init.pid');
+    expect(pidFile).toBe(true);
+    const { readPidRecord } = await import('../src/io/shim-records.js');
+    const record = readPidRecord(join(stateDir, 'containers/c'), 'init')!;
+    process.kill(record.monitorPid, 'SIGKILL');
+    const sv = await openSupervisor({ stateDir });
+    expect(await sv.wait('c')).toMatchObject({ status: 255, reason: 'shim-lost' });
+    // Nobody could report its end, so it does not run on unsupervised. (With its monitor gone,
+    // reaping the corpse falls to the machine's pid 1.)
+    await expect.poll(() => groupRunning(crashed.pids['c/init']!)).toBe(false);
+    await sv.delete('c');
+    await sv.create({ id: 'c', process: { args: ['true'] } });
+    await sv.start('c');
+    expect((await sv.wait('c')).status).toBe(0);
+  });
+
+  it('a shim killed while the supervisor runs is noticed: 255 shim-lost (ExecKillShimNoPanic)', async () => {
+    const sv = await openSupervisor();
+    await sv.create({ id: 'c', process: { args: ['sleep', '30'] } });
+    await sv.start('c');
+    await sv.exec('c', { execId: 'top', args: ['sleep', '30'] });
+    const { readPidRecord } = await import('../src/io/shim-records.js');
+    const record = readPidRecord(join(sv.stateDir, 'containers/c'), 'top')!;
+    process.kill(record.monitorPid, 'SIGKILL');
+    expect(await sv.wait('c', 'top')).toMatchObject({ status: 255, reason: 'shim-lost' });
+    expect(sv.get('c').status).toBe('running');
+  });
+
+  it('does not mistake a reused pid for the original process', () => {
+    const dir = tempDir();
+    const me = process.pid;
+    const wrongStart = (processStartTime(me) ?? 0) + 12345;
+    writeFileSync(join(dir, 'init.pid'), `${me} ${wrongStart} ${me} ${wrongStart}\n`);
+    const killed: number[] = [];
+    const fate = judgeProcess(dir, 'init', (pid) => killed.push(pid));
+    expect(fate).toMatchObject({ kind: 'exited', exit: { status: 255, reason: 'shim-lost' } });
+    expect(killed).toEqual([]); // our own pid, reused as far as the record knows: never killed
+  });
+
+  it('re-adopts what close({ leaveRunning }) left running', async () => {
+    const stateDir = tempDir();
+    const first = await Supervisor.open({ stateDir });
+    await first.create({ id: 'keep', process: { args: ['sleep', '30'] } });
+    const { pid } = await first.start('keep');
+    await first.close({ leaveRunning: true });
+    expect(groupAlive(pid)).toBe(true);
+    const second = await openSupervisor({ stateDir });
+    expect(second.get('keep')).toMatchObject({ status: 'running', pid });
+    await second.signal('keep', 'init', 'SIGKILL');
+    expect((await second.wait('keep')).status).toBe(137);
+  });
+
+  it('moves aside, journals, and never deletes a container directory it cannot load', async () => {
+    const stateDir = tempDir();
+    mkdirSync(join(stateDir, 'containers/stray'), { recursive: true });
+    writeFileSync(join(stateDir, 'containers/stray/evidence.log'), 'keep me');
+    const sv = await openSupervisor({ stateDir });
+    const events = await storedEvents(sv);
+    expect(events).toMatchObject([{ type: 'quarantine', id: 'stray' }]);
+    expect(events[0]!.reason).toMatch(/moved to .*quarantine/);
+    const [moved] = readdirSync(join(stateDir, 'quarantine'));
+    expect(readdirSync(join(stateDir, 'quarantine', moved!))).toEqual(['evidence.log']);
+    await sv.create({ id: 'stray', process: { args: ['true'] } });
+  });
+
+  it('a container whose state directory vanished reports its processes as lost (255), not as exited cleanly', async () => {
+    const stateDir = tempDir();
+    const crashed = await runThenCrash(stateDir, ['create:c:sleep 30', 'start:c']);
+    process.kill(-crashed.pids['c/init']!, 'SIGKILL');
+    await expect.poll(() => existsSync(join(stateDir, 'containers/c/init.exit'))).toBe(true);
+    rmSync(join(stateDir, 'containers/c'), { recursive: true, force: true });
+    const sv = await openSupervisor({ stateDir });
+    expect(await sv.wait('c')).toMatchObject({ status: 255, reason: 'state-lost' });
+  });
+});
+
+describe('one supervisor per state dir', () => {
+  it('refuses a second open, naming the holder', async () => {
+    const stateDir = tempDir();
+    await openSupervisor({ stateDir });
+    const err = await Supervisor.open({ stateDir }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'locked', message: expect.stringContaining(`pid ${process.pid}`) });
+  });
+
+  it('takes over the stale lock of a killed supervisor', async () => {
+    const stateDir = tempDir();
+    const crashed = await runThenCrash(stateDir, []);
+    expect(existsSync(join(stateDir, 'lock'))).toBe(true);
+    expect(crashed.pid).not.toBe(process.pid);
+    const sv = await openSupervisor({ stateDir });
+    expect(sv.list()).toEqual([]);
+  });
+});

@@ -1,0 +1,27 @@
+/**
+ * A supervisor in a process of its own, for crash tests: it runs the steps named
+ * on its command line against a state dir, prints `READY <json>` with the pids it
+ * saw, then waits to be killed.
+ *
+ *   node --import tsx test/support/crash-child.ts <stateDir> <step>...
+ *
+ * Steps: create:<id>:<cmd>, start:<id>, exec:<id>:<execId>:<cmd>, signal:<id>:<proc>:<sig>, wait:<id>:<proc>, pause:<id>
+ */
+import { pino } from 'pino';
+import { Supervisor } from '../../src/index.js';
+
+const [stateDir, ...steps] = process.argv.slice(2);
+const sv = await Supervisor.open({ stateDir: stateDir!, logger: pino({ level: 'silent' }) });
+const pids: Record<string, number> = {};
+for (const step of steps) {
+  const [op, id, a, b] = step.split(':') as [string, string, string?, string?];
+  if (op === 'create') await sv.create({ id, process: { args: ['sh', '-c', a!] } });
+  else if (op === 'start') pids[`${id}/init`] = (await sv.start(id)).pid;
+  else if (op === 'exec') pids[`${id}/${a}`] = (await sv.exec(id, { execId: a!, args: ['sh', '-c', b!] })).pid;
+  else if (op === 'signal') await sv.signal(id, a!, b!);
+  else if (op === 'wait') await sv.wait(id, a!);
+  else if (op === 'pause') await sv.pause(id);
+  else throw new Error(`unknown step ${step}`);
+}
+process.stdout.write(`READY ${JSON.stringify({ pids, lastSeq: sv.lastSeq, pid: process.pid })}\n`);
+setInterval(() => {}, 1_000);
