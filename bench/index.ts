@@ -6,6 +6,7 @@
 import { cpus } from 'node:os';
 import { journalBench } from './journal.bench.js';
 import { lifecycleBench } from './lifecycle.bench.js';
+import { restoreBench } from './restore.bench.js';
 import { scaleBench } from './scale.bench.js';
 import { subscribersBench } from './subscribers.bench.js';
 import type { Result } from './util.js';
@@ -16,6 +17,7 @@ const benches: [string, () => Promise<Result | Result[]>][] = [
   ['journal', journalBench],
   ['subscribers', subscribersBench],
   ['scale', scaleBench],
+  ['restore', restoreBench],
 ];
 
 console.log(`berth bench — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`);

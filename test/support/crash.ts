@@ -9,6 +9,8 @@ export interface Crashed {
   lastSeq: number;
   /** The dead supervisor's pid. */
   pid: number;
+  /** Steps the supervisor refused, with the error code. */
+  refused: string[];
 }
 
 const CHILD = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
