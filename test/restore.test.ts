@@ -33,6 +33,20 @@ describe('restore after the supervisor is killed (process runtime)', () => {
     expect(await since(sv, crashed.lastSeq)).toEqual(['exit:init=143']);
   });
 
+  it('ten containers across a crash: two killed while down report 137, eight run on and take execs (TestRestart)', async () => {
+    const stateDir = tempDir();
+    const ids = Array.from({ length: 10 }, (_, i) => `top${i}`);
+    const crashed = await runThenCrash(stateDir, ids.flatMap((id) => [`create:${id}:sleep 30`, `start:${id}`]));
+    for (const id of ['top2', 'top4']) process.kill(-crashed.pids[`${id}/init`]!, 'SIGKILL');
+    const sv = await openSupervisor({ stateDir });
+    for (const id of ['top2', 'top4']) expect((await sv.wait(id)).status).toBe(137);
+    expect(sv.list().filter((c) => c.status === 'running').map((c) => c.id)).toEqual(ids.filter((id) => id !== 'top2' && id !== 'top4'));
+    await sv.exec('top1', { execId: 'echo', args: ['sh', '-c', 'echo -n Success!'] });
+    expect((await sv.wait('top1', 'echo')).status).toBe(0);
+    expect(await sv.logs('top1', 'echo')).toBe('Success!');
+    expect(await since(sv, crashed.lastSeq)).toEqual(['exit:init=137', 'exit:init=137', 'start-process:echo', 'exit:echo=0']);
+  });
+
   it('an exec killed while no supervisor ran gets its real status (RestoreDeadExec)', async () => {
     const stateDir = tempDir();
     const crashed = await runThenCrash(stateDir, ['create:c:sleep 30', 'start:c', 'exec:c:sleeper:sleep 30']);
