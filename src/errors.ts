@@ -12,6 +12,7 @@ export type BerthErrorCode =
   | 'runtime-error'
   | 'events-pruned'
   | 'locked'
+  | 'unsupported'
   | 'closed';
 
 export class BerthError extends Error {

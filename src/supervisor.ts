@@ -7,7 +7,10 @@ import { runOpOver } from './actors/run-op.js';
 import { BerthError, fromErrorData } from './errors.js';
 import { eventStream } from './io/event-stream.js';
 import { Journal } from './io/journal.js';
+import { findBinary } from './io/find-binary.js';
 import { ProcessRuntime } from './io/process-runtime.js';
+import { quarantineUnknown } from './io/quarantine.js';
+import { RuncRuntime } from './io/runc-runtime.js';
 import { StateLock } from './io/state-lock.js';
 import type { Runtime } from './io/runtime.js';
 import { containerMachine, type ContainerContext } from './machines/container.machine.js';
@@ -21,16 +24,28 @@ import {
   type EventsQuery,
   type ExecOptions,
   type ExitInfo,
+  type CheckpointOptions,
+  type ContainerSpec,
+  type ContainerStats,
+  type LinuxResources,
   type ProcessInfo,
-  type ProcessSpec,
 } from './types.js';
 import { INIT, resolveSignal, validateId } from './validate.js';
 
 export interface SupervisorOptions {
   /** Where the journal and each container's state live. Created if missing. */
   stateDir: string;
-  /** 'process' (the default): plain child processes, no root needed. */
-  runtime?: 'process';
+  /**
+   * 'process' (the default): plain child processes, no root needed.
+   * 'runc': OCI bundles run by runc, each monitored by conmon (root).
+   */
+  runtime?: 'process' | 'runc';
+  /** runc runtime: the runc binary (default `runc` on PATH). */
+  runcPath?: string;
+  /** runc runtime: the conmon binary (default `conmon` on PATH). */
+  conmonPath?: string;
+  /** runc runtime: global runc arguments (default `--root <stateDir>/runc`). */
+  runtimeArgs?: string[];
   /** How many journal rows to keep; 0 keeps all. Default 500. */
   retainCount?: number;
   /** How long a process may take to start before the start fails. Default 30 s. */
@@ -68,6 +83,40 @@ function toInfo(context: ContainerContext): ContainerInfo {
   return info;
 }
 
+/** The runtime `options.runtime` names, with its binaries checked up front. */
+function createRuntime(options: SupervisorOptions, stateDir: string): Runtime {
+  const containersDir = join(stateDir, 'containers');
+  const startTimeoutMs = options.startTimeoutMs ?? 30_000;
+  switch (options.runtime ?? 'process') {
+    case 'process':
+      return new ProcessRuntime(containersDir, startTimeoutMs);
+    case 'runc':
+      return new RuncRuntime(containersDir, join(stateDir, 'checkpoints'), startTimeoutMs, {
+        runc: findBinary(options.runcPath ?? 'runc', 'runc'),
+        conmon: findBinary(options.conmonPath ?? 'conmon', 'conmon'),
+        runtimeArgs: options.runtimeArgs ?? ['--root', join(stateDir, 'runc')],
+      });
+    default:
+      throw new BerthError('invalid-spec', `unknown runtime ${JSON.stringify(options.runtime)}; available: process, runc`);
+  }
+}
+
+/** Paths are resolved now, so a restore from another working directory still means the same place. */
+function containerSpec(options: CreateOptions): ContainerSpec {
+  if (options.bundle !== undefined && options.process !== undefined) {
+    throw new BerthError('invalid-spec', 'pass either process (process runtime) or bundle (runc runtime), not both');
+  }
+  if (options.bundle !== undefined) {
+    if (typeof options.bundle !== 'string' || options.bundle === '') throw new BerthError('invalid-spec', 'bundle must be a path');
+    return { bundle: resolve(options.bundle) };
+  }
+  const args = options.process?.args;
+  if (!Array.isArray(args) || args.length === 0 || args.some((arg) => typeof arg !== 'string')) {
+    throw new BerthError('invalid-spec', 'process.args must be a non-empty array of strings');
+  }
+  return { args, env: { ...options.process!.env }, cwd: resolve(options.process!.cwd ?? process.cwd()) };
+}
+
 function exitOf(event: BerthEvent): ExitInfo {
   const exit: ExitInfo = { status: event.status ?? 255, exitedAt: event.time };
   if (event.signal) exit.signal = event.signal;
@@ -95,10 +144,6 @@ export class Supervisor {
   ) {}
 
   static async open(options: SupervisorOptions): Promise<Supervisor> {
-    const runtimeName = options.runtime ?? 'process';
-    if (runtimeName !== 'process') {
-      throw new BerthError('invalid-spec', `unknown runtime ${JSON.stringify(runtimeName)}; available: process`);
-    }
     const retainCount = options.retainCount ?? 500;
     if (!Number.isInteger(retainCount) || retainCount < 0) {
       throw new BerthError('invalid-spec', `retainCount must be a non-negative integer, got ${retainCount}`);
@@ -106,9 +151,10 @@ export class Supervisor {
     const stateDir = resolve(options.stateDir);
     const logger = options.logger ?? pino({ name: 'berth', level: 'warn' }, pino.destination(2));
     await mkdir(join(stateDir, 'containers'), { recursive: true });
+    const runtime = createRuntime(options, stateDir);
     const lock = StateLock.acquire(stateDir);
     try {
-      return await Supervisor.restore(stateDir, lock, logger, retainCount, options.startTimeoutMs ?? 30_000);
+      return await Supervisor.restore(stateDir, lock, logger, retainCount, runtime);
     } catch (err) {
       lock.release();
       throw err;
@@ -125,13 +171,12 @@ export class Supervisor {
     lock: StateLock,
     logger: Logger,
     retainCount: number,
-    startTimeoutMs: number,
+    runtime: Runtime,
   ): Promise<Supervisor> {
     const journal = new Journal(join(stateDir, 'journal.db'), retainCount);
-    const runtime = new ProcessRuntime(join(stateDir, 'containers'), startTimeoutMs);
     const stored = journal.registry();
-    const quarantined = runtime.quarantineUnknown(new Set(stored.map((c) => c.id)));
-    const restored = new Map((await runtime.restore(stored)).map((r) => [r.id, r]));
+    const quarantined = quarantineUnknown(join(stateDir, 'containers'), new Set(stored.map((c) => c.id)));
+    const restored = new Map(stored.map((c) => [c.id, runtime.restore(c)]));
 
     let supervisor: Supervisor | undefined;
     const machine = supervisorMachine.provide({
@@ -147,6 +192,7 @@ export class Supervisor {
     const actor = createActor(machine, { id: 'supervisor' });
     supervisor = new Supervisor(journal, runtime, actor, logger, stateDir, lock);
     runtime.onExit((id, processId, exit) => actor.send({ type: 'EXITED', id, processId, exit }));
+    runtime.onOom((id) => actor.send({ type: 'OOM', id }));
     actor.subscribe({ error: (err) => logger.error({ err }, 'supervisor actor failed') });
     actor.start();
 
@@ -212,12 +258,7 @@ export class Supervisor {
     if (typeof labels !== 'object' || Object.values(labels).some((value) => typeof value !== 'string')) {
       throw new BerthError('invalid-spec', 'labels must map strings to strings');
     }
-    const args = options.process?.args;
-    if (!Array.isArray(args) || args.length === 0 || args.some((arg) => typeof arg !== 'string')) {
-      throw new BerthError('invalid-spec', 'process.args must be a non-empty array of strings');
-    }
-    // Resolved now, so a restore in another working directory still means the same place.
-    const spec: ProcessSpec = { args, env: { ...options.process.env }, cwd: resolve(options.process.cwd ?? process.cwd()) };
+    const spec = containerSpec(options);
     await this.call<void>((requestId) => ({
       type: 'CREATE',
       requestId,
@@ -262,6 +303,26 @@ export class Supervisor {
   async resume(id: string): Promise<void> {
     validateId(id, 'container');
     return this.request(id, (requestId) => ({ kind: 'resume', requestId }));
+  }
+
+  /** Changes a running container's resource limits (runc runtime). */
+  async update(id: string, resources: LinuxResources): Promise<void> {
+    validateId(id, 'container');
+    if (typeof resources !== 'object' || resources === null) throw new BerthError('invalid-spec', 'resources must be an object');
+    return this.request(id, (requestId) => ({ kind: 'update', requestId, resources }));
+  }
+
+  /** CPU, memory and pids usage of a running container (runc runtime). */
+  async stats(id: string): Promise<ContainerStats> {
+    validateId(id, 'container');
+    return this.request(id, (requestId) => ({ kind: 'stats', requestId }));
+  }
+
+  /** Checkpoints a container with CRIU (runc runtime); it stops unless `leaveRunning`. */
+  async checkpoint(id: string, options: CheckpointOptions): Promise<{ imagePath: string }> {
+    validateId(id, 'container');
+    validateId(options?.name, 'checkpoint');
+    return this.request(id, (requestId) => ({ kind: 'checkpoint', requestId, options }));
   }
 
   /**

@@ -36,9 +36,20 @@ export interface ProcessSpec {
   cwd?: string;
 }
 
+/** An OCI bundle: a directory with config.json and its rootfs (runc runtime). */
+export interface BundleSpec {
+  bundle: string;
+}
+
+/** What a container runs: a process (process runtime) or an OCI bundle (runc runtime). */
+export type ContainerSpec = ProcessSpec | BundleSpec;
+
 export interface CreateOptions {
   id: string;
-  process: ProcessSpec;
+  /** process runtime: the init process. */
+  process?: ProcessSpec;
+  /** runc runtime: the OCI bundle directory; init is its config.json's process. */
+  bundle?: string;
   labels?: Record<string, string>;
 }
 
@@ -111,7 +122,37 @@ export interface JournalEntry {
 
 /** What `create` records beyond its journal row, so the container can be restored later. */
 export interface ContainerDetail {
-  spec: ProcessSpec;
+  spec: ContainerSpec;
   labels: Record<string, string>;
   createdAt: Date;
+}
+
+/** OCI linux.resources, as `runc update` takes them (the fields berth users reach for; others pass through). */
+export interface LinuxResources {
+  memory?: { limit?: number; reservation?: number; swap?: number; kernel?: number };
+  cpu?: { shares?: number; quota?: number; period?: number; realtimeRuntime?: number; realtimePeriod?: number; cpus?: string; mems?: string };
+  pids?: { limit: number };
+  blockIO?: { weight?: number };
+  [other: string]: unknown;
+}
+
+/** A container's resource usage, from `runc events --stats`. */
+export interface ContainerStats {
+  cpu: { totalNs: number; userNs: number; kernelNs: number; perCpuNs: number[] };
+  memory: { usage: number; limit: number; max: number; failcnt: number };
+  pids: { current: number; limit: number };
+  /** The whole runc stats document, for fields not lifted above. */
+  raw: unknown;
+}
+
+export interface CheckpointOptions {
+  /** Names the checkpoint; its images go to <stateDir>/checkpoints/<id>/<name> unless imagePath is given. */
+  name: string;
+  imagePath?: string;
+  /** Keep the container running after the checkpoint (default: it stops, as runc does). */
+  leaveRunning?: boolean;
+  tcpEstablished?: boolean;
+  unixSockets?: boolean;
+  shellJob?: boolean;
+  emptyNamespaces?: string[];
 }

@@ -13,7 +13,7 @@ export const INIT = 'init';
  * Ids become path components under the state dir: anything that could escape it
  * ('..', '/', NUL) or collide with berth's own files is refused up front.
  */
-export function validateId(id: unknown, what: 'container' | 'exec'): string {
+export function validateId(id: unknown, what: 'container' | 'exec' | 'checkpoint'): string {
   if (typeof id !== 'string' || id.length === 0) {
     throw new BerthError('invalid-id', `${what} id must be a non-empty string`);
   }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { judgeProcess } from '../src/io/process-restore.js';
-import { processStartTime } from '../src/io/shim-records.js';
+import { processStartTime } from '../src/io/os-process.js';
 import { Supervisor } from '../src/index.js';
 import { brief, groupAlive, groupRunning, openSupervisor, storedEvents, tempDir } from './helpers.js';
 import { checkOrdering } from './ordering.js';

@@ -30,6 +30,13 @@ export function runOpOver(runtime: Runtime) {
       case 'delete':
         await runtime.delete(id);
         return {};
+      case 'update':
+        await runtime.update(id, request.resources);
+        return {};
+      case 'stats':
+        return { value: await runtime.stats(id) };
+      case 'checkpoint':
+        return { value: await runtime.checkpoint(id, request.options) };
       case 'kill-execs':
         for (const execId of input.liveExecs) {
           // An exec that died on its own meanwhile is what we wanted anyway.

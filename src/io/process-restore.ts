@@ -1,5 +1,6 @@
 import type { ExitInfo } from '../types.js';
-import { isSameProcess, readExitRecord, readPidRecord } from './shim-records.js';
+import { isSameProcess } from './os-process.js';
+import { readExitRecord, readPidRecord } from './shim-records.js';
 
 /** What became of a process while no supervisor was watching, judged from what berth-shim left on disk. */
 export type Fate =

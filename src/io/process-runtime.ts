@@ -3,7 +3,6 @@ import {
   constants as fsConstants,
   existsSync,
   mkdirSync,
-  renameSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -13,14 +12,16 @@ import {
 } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
-import { basename, delimiter, isAbsolute, join, resolve } from 'node:path';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { BerthError } from '../errors.js';
-import type { ExitInfo, ProcessSpec } from '../types.js';
+import type { ContainerSpec, ContainerStats, ExitInfo, ProcessSpec } from '../types.js';
 import { INIT, type ResolvedSignal } from '../validate.js';
 import { exitFrom } from './exit-status.js';
 import type { ExitListener, RestoredContainer, Runtime } from './runtime.js';
 import { ShimClient } from './shim-client.js';
+import { moveAside } from './quarantine.js';
 import { readExitRecord } from './shim-records.js';
+import { killGroup, processAlive } from './os-process.js';
 import { judgeProcess, type Fate } from './process-restore.js';
 import type { StoredContainer } from './projection.js';
 
@@ -69,16 +70,6 @@ function checkCwd(cwd: string): void {
   if (!info?.isDirectory()) throw new BerthError('invalid-spec', `cwd ${JSON.stringify(cwd)} is not a directory`);
 }
 
-function killGroup(pid: number, signal: NodeJS.Signals | number): boolean {
-  if (pid <= 0) return false; // not started yet: -0 would be our own group
-  try {
-    process.kill(-pid, signal);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
-    throw err;
-  }
-}
 
 /** A process's scheduler state letter ('R', 'S', 'T', 'D', 'Z', ...) and whether SIGSTOP is pending on it. */
 async function schedulerState(pid: number): Promise<{ state: string; stopPending: boolean } | undefined> {
@@ -110,17 +101,16 @@ async function untilStopped(proc: LiveProcess, stopped: boolean): Promise<void> 
   }
 }
 
+function processSpecOf(spec: ContainerSpec): ProcessSpec {
+  if (!('args' in spec)) {
+    throw new BerthError('invalid-spec', 'the process runtime runs a process ({ process: { args } }); bundles need the runc runtime');
+  }
+  return spec;
+}
+
 /** How often monitors are checked for having died without a word. */
 const MONITOR_CHECK_MS = 1_000;
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 const shimLost = (): ExitInfo => ({ status: 255, reason: 'shim-lost', exitedAt: new Date() });
 
@@ -152,21 +142,22 @@ export class ProcessRuntime implements Runtime {
     this.listener = listener;
   }
 
+  /** Plain processes have no memory cgroup of their own: no OOM events. */
+  onOom(): void {}
+
   private state(id: string): ContainerState {
     const state = this.containers.get(id);
     if (!state) throw new BerthError('not-found', `container ${id} not found in the process runtime`);
     return state;
   }
 
-  async create(id: string, spec: ProcessSpec): Promise<void> {
+  async create(id: string, containerSpec: ContainerSpec): Promise<void> {
+    const spec = processSpecOf(containerSpec);
     const cwd = resolve(spec.cwd ?? process.cwd());
-    if (!Array.isArray(spec.args) || spec.args.length === 0 || !spec.args.every((a) => typeof a === 'string')) {
-      throw new BerthError('invalid-spec', 'process.args must be a non-empty array of strings');
-    }
     checkCwd(cwd);
     resolveExecutable(spec.args[0]!, cwd, { ...process.env, ...spec.env });
     const dir = join(this.containersDir, id);
-    this.moveAsideLeftover(dir);
+    moveAside(this.containersDir, dir); // a leftover is kept as evidence, never reused
     mkdirSync(dir, { recursive: true });
     const normalized: ProcessSpec = { args: spec.args, env: spec.env ?? {}, cwd };
     try {
@@ -178,29 +169,9 @@ export class ProcessRuntime implements Runtime {
     this.containers.set(id, { id, dir, spec: normalized, processes: new Map(), initExited: false });
   }
 
-  /** A directory berth does not know about is kept as evidence, never reused or deleted. */
-  private moveAsideLeftover(dir: string): string | undefined {
-    if (!existsSync(dir)) return undefined;
-    const aside = join(this.containersDir, '..', 'quarantine');
-    mkdirSync(aside, { recursive: true });
-    const movedTo = join(aside, `${basename(dir)}-${Date.now()}`);
-    renameSync(dir, movedTo);
-    return movedTo;
-  }
-
-  quarantineUnknown(known: ReadonlySet<string>): { id: string; movedTo: string }[] {
-    return readdirSync(this.containersDir)
-      .filter((id) => !known.has(id))
-      .map((id) => ({ id, movedTo: this.moveAsideLeftover(join(this.containersDir, id))! }));
-  }
-
-  async restore(containers: StoredContainer[]): Promise<RestoredContainer[]> {
-    return containers.map((stored) => this.restoreOne(stored));
-  }
-
-  private restoreOne(stored: StoredContainer): RestoredContainer {
+  restore(stored: StoredContainer): RestoredContainer {
     const dir = join(this.containersDir, stored.id);
-    const state: ContainerState = { id: stored.id, dir, spec: stored.spec, processes: new Map(), initExited: false };
+    const state: ContainerState = { id: stored.id, dir, spec: processSpecOf(stored.spec), processes: new Map(), initExited: false };
     const restored: RestoredContainer = { id: stored.id, startedWhileDown: [], exits: [] };
     this.containers.set(stored.id, state);
     const lost = !existsSync(dir);
@@ -334,6 +305,18 @@ export class ProcessRuntime implements Runtime {
     const live = [...this.state(id).processes.values()].filter((proc) => !proc.exited);
     for (const proc of live) killGroup(proc.pid, 'SIGCONT');
     await Promise.all(live.map((proc) => untilStopped(proc, false)));
+  }
+
+  async update(): Promise<void> {
+    throw new BerthError('unsupported', 'the process runtime has no resource limits to update; use the runc runtime');
+  }
+
+  async stats(): Promise<ContainerStats> {
+    throw new BerthError('unsupported', 'the process runtime keeps no cgroup statistics; use the runc runtime');
+  }
+
+  async checkpoint(): Promise<{ imagePath: string }> {
+    throw new BerthError('unsupported', 'the process runtime cannot checkpoint; use the runc runtime');
   }
 
   async delete(id: string): Promise<void> {

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { ContainerDetail, ContainerStatus, ExitInfo, JournalEntry, ProcessSpec } from '../types.js';
+import type { ContainerDetail, ContainerStatus, ContainerSpec, ExitInfo, JournalEntry } from '../types.js';
 
 export interface StoredProcess {
   id: string;
@@ -129,7 +129,7 @@ export class Projection {
     return containers.map((row) => ({
       id: row.id,
       status: row.status,
-      spec: JSON.parse(row.spec) as ProcessSpec,
+      spec: JSON.parse(row.spec) as ContainerSpec,
       labels: JSON.parse(row.labels) as Record<string, string>,
       createdAt: new Date(row.created_at),
       processes: byContainer.get(row.id) ?? [],

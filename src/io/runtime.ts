@@ -1,5 +1,5 @@
 import type { ResolvedSignal } from '../validate.js';
-import type { ExitInfo, ProcessSpec } from '../types.js';
+import type { CheckpointOptions, ContainerSpec, ContainerStats, ExitInfo, LinuxResources, ProcessSpec } from '../types.js';
 import type { StoredContainer } from './projection.js';
 
 /** What restore learned of one container from disk. */
@@ -20,25 +20,30 @@ export type ExitListener = (containerId: string, processId: string, exit: ExitIn
 export interface Runtime {
   readonly name: string;
   /** Validates the spec and prepares the container's on-disk state; leaves nothing behind on failure. */
-  create(id: string, spec: ProcessSpec): Promise<void>;
+  create(id: string, spec: ContainerSpec): Promise<void>;
   /** Starts init; resolves once it runs. */
   start(id: string): Promise<{ pid: number }>;
   exec(id: string, execId: string, spec: ProcessSpec): Promise<{ pid: number }>;
   signal(id: string, processId: string, signal: ResolvedSignal): Promise<void>;
   pause(id: string): Promise<void>;
   resume(id: string): Promise<void>;
+  /** Changes the container's resource limits (`runc update`). */
+  update(id: string, resources: LinuxResources): Promise<void>;
+  stats(id: string): Promise<ContainerStats>;
+  /** Checkpoints the container with CRIU (`runc checkpoint`); returns where the images went. */
+  checkpoint(id: string, options: CheckpointOptions): Promise<{ imagePath: string }>;
   /** Removes everything the container left; its processes must have exited. */
   delete(id: string): Promise<void>;
   /**
-   * Re-adopts the containers the registry knows (after a restart or a crash):
+   * Re-adopts a container the registry knows (after a restart or a crash): its
    * running processes are watched again, and what happened meanwhile is returned.
    */
-  restore(containers: StoredContainer[]): Promise<RestoredContainer[]>;
-  /** Moves aside container directories the registry does not know; returns them. */
-  quarantineUnknown(known: ReadonlySet<string>): { id: string; movedTo: string }[];
+  restore(stored: StoredContainer): RestoredContainer;
   /** Captured stdout and stderr of one process. */
   logs(id: string, processId: string): Promise<string>;
   /** Registers the one listener told about every process exit, exactly once per process. */
   onExit(listener: ExitListener): void;
+  /** Registers the listener told when the kernel's OOM killer acts in a container (before that kill's exit). */
+  onOom(listener: (containerId: string) => void): void;
   close(): Promise<void>;
 }

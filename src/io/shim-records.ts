@@ -33,15 +33,3 @@ export function readExitRecord(dir: string, processId: string): ExitInfo | undef
   const [code, signal, ms] = fields as [number, number, number];
   return exitFrom(code < 0 ? null : code, signal, new Date(ms));
 }
-
-/** Start time (field 22 of /proc/<pid>/stat), or undefined if no such process. */
-export function processStartTime(pid: number): number | undefined {
-  const stat = read(`/proc/${pid}/stat`);
-  if (stat === undefined) return undefined;
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
-}
-
-/** The same process as the one recorded, not a later one that reused its pid (containerd compared start times too). */
-export function isSameProcess(pid: number, startTime: number): boolean {
-  return pid > 0 && processStartTime(pid) === startTime;
-}

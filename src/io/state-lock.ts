@@ -1,7 +1,7 @@
 import { openSync, readFileSync, unlinkSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { BerthError } from '../errors.js';
-import { isSameProcess, processStartTime } from './shim-records.js';
+import { isSameProcess, processStartTime } from './os-process.js';
 
 /**
  * One supervisor per state dir. The lock file names its holder (pid and start

@@ -1,6 +1,6 @@
 import { and, assign, enqueueActions, fromPromise, setup } from 'xstate';
 import { toErrorData, type ErrorData } from '../errors.js';
-import type { ContainerStatus, ContainerDetail, ExitInfo, JournalEntry, ProcessSpec } from '../types.js';
+import type { ContainerStatus, ContainerDetail, ExitInfo, JournalEntry, ContainerSpec } from '../types.js';
 import { processMachine } from './process.machine.js';
 import { refusal, type ContainerRequest, type ProcessRecord, type Settlement } from './requests.js';
 
@@ -16,7 +16,7 @@ export interface RestoredState {
 
 export interface ContainerInput {
   id: string;
-  spec: ProcessSpec;
+  spec: ContainerSpec;
   labels: Record<string, string>;
   createdAt: Date;
   /** A new container: the API call waiting for it to be created. */
@@ -30,7 +30,7 @@ type Outcome = { request: ContainerRequest; output: OpOutput };
 
 export interface ContainerContext {
   id: string;
-  spec: ProcessSpec;
+  spec: ContainerSpec;
   labels: Record<string, string>;
   createdAt: Date;
   status: ContainerStatus;
@@ -47,7 +47,7 @@ export interface ContainerContext {
 
 export interface OpInput {
   id: string;
-  spec: ProcessSpec;
+  spec: ContainerSpec;
   request: ContainerRequest;
   /** For 'kill-execs': the execs running when the operation starts. */
   liveExecs: string[];
@@ -55,10 +55,13 @@ export interface OpInput {
 
 export interface OpOutput {
   pid?: number;
+  /** What a query-like operation (stats, checkpoint) answers. */
+  value?: unknown;
 }
 
 export type ContainerEvent =
   | { type: 'REQUEST'; request: ContainerRequest }
+  | { type: 'OOM' }
   | { type: 'EXITED'; processId: string; exit: ExitInfo };
 
 /** Messages a container sends its supervisor. */
@@ -182,8 +185,8 @@ export const containerMachine = setup({
           enqueue.sendParent(record(exitEntry(context.id, request.execId, proc.pendingExit)));
           enqueue.sendTo(request.execId, { type: 'EXITED', exit: proc.pendingExit });
         }
-      } else if (request.kind === 'signal') {
-        enqueue.sendParent(settle({ requestId: request.requestId }));
+      } else if (request.kind === 'signal' || request.kind === 'update' || request.kind === 'stats' || request.kind === 'checkpoint') {
+        enqueue.sendParent(settle({ requestId: request.requestId, value: output.value }));
       } else if (request.kind !== 'kill-execs') {
         enqueue.assign({ outcome: { request, output } });
       }
@@ -234,6 +237,9 @@ export const containerMachine = setup({
         enqueue.sendParent(settle({ requestId: context.outcome!.request.requestId! }));
       },
     ),
+    recordOom: enqueueActions(({ context, enqueue }) => {
+      enqueue.sendParent(record({ type: 'oom', id: context.id }));
+    }),
     noteInitExit: assign({
       initExit: ({ context, event }) => (event.type === 'EXITED' ? event.exit : context.initExit),
     }),
@@ -297,6 +303,7 @@ export const containerMachine = setup({
   }),
   on: {
     REQUEST: { actions: 'enqueue' },
+    OOM: { actions: 'recordOom' },
     // Exits the lifecycle region does not take itself (see `running` and `paused` for init's).
     EXITED: [
       {

@@ -1,5 +1,5 @@
 import type { ErrorData } from '../errors.js';
-import type { ContainerStatus, ProcessSpec } from '../types.js';
+import type { CheckpointOptions, ContainerStatus, LinuxResources, ProcessSpec } from '../types.js';
 import type { ResolvedSignal } from '../validate.js';
 
 /** Runtime operations a container performs one at a time, in arrival order. */
@@ -11,6 +11,9 @@ export type ContainerRequest =
   | { kind: 'pause'; requestId: number }
   | { kind: 'resume'; requestId: number }
   | { kind: 'delete'; requestId: number }
+  | { kind: 'update'; requestId: number; resources: LinuxResources }
+  | { kind: 'stats'; requestId: number }
+  | { kind: 'checkpoint'; requestId: number; options: CheckpointOptions }
   /** Internal: init has been reaped, so the execs still running must die. */
   | { kind: 'kill-execs'; requestId?: undefined; execIds: string[] };
 
@@ -60,6 +63,12 @@ export function refusal(
       return status === 'running' ? undefined : invalid(`container ${id} is ${status}; only a running container can pause`);
     case 'resume':
       return status === 'paused' ? undefined : invalid(`container ${id} is ${status}; only a paused container can resume`);
+    case 'update':
+    case 'stats':
+    case 'checkpoint':
+      return status === 'running' || status === 'paused'
+        ? undefined
+        : invalid(`container ${id} is ${status}; ${request.kind} needs a running or paused container`);
     case 'delete':
       return status === 'created' || status === 'exited'
         ? undefined

@@ -1,6 +1,6 @@
 import { assign, enqueueActions, setup, type ActorRefFrom } from 'xstate';
 import type { ErrorData } from '../errors.js';
-import type { ContainerDetail, ExitInfo, JournalEntry, ProcessSpec } from '../types.js';
+import type { ContainerDetail, ExitInfo, JournalEntry, ContainerSpec } from '../types.js';
 import { containerMachine, type ContainerMessage, type RestoredState } from './container.machine.js';
 import type { ContainerRequest, Settlement } from './requests.js';
 
@@ -16,14 +16,14 @@ export type SupervisorEvent =
       type: 'CREATE';
       requestId: number;
       id: string;
-      spec: ProcessSpec;
+      spec: ContainerSpec;
       labels: Record<string, string>;
       createdAt: Date;
     }
   | {
       type: 'RESTORE';
       id: string;
-      spec: ProcessSpec;
+      spec: ContainerSpec;
       labels: Record<string, string>;
       createdAt: Date;
       restore: RestoredState;
@@ -31,6 +31,7 @@ export type SupervisorEvent =
   | { type: 'QUARANTINED'; id: string; reason: string }
   | { type: 'REQUEST'; id: string; request: ContainerRequest }
   | { type: 'EXITED'; id: string; processId: string; exit: ExitInfo }
+  | { type: 'OOM'; id: string }
   | ContainerMessage;
 
 const notFound = (id: string): ErrorData => ({ code: 'not-found', message: `container ${id} not found` });
@@ -124,6 +125,12 @@ export const supervisorMachine = setup({
             type: 'record',
             params: ({ event }) => ({ entry: { type: 'quarantine' as const, id: event.id, reason: event.reason } }),
           },
+        },
+        OOM: {
+          actions: enqueueActions(({ context, event, enqueue }) => {
+            const container = context.containers[event.id];
+            if (container) enqueue.sendTo(container, { type: 'OOM' });
+          }),
         },
         RECORD: { actions: { type: 'record', params: ({ event }) => ({ entry: event.entry, detail: event.detail }) } },
         SETTLE: { actions: { type: 'settle', params: ({ event }) => ({ settlement: event.settlement }) } },

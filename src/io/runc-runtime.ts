@@ -1,0 +1,401 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BerthError } from '../errors.js';
+import type { CheckpointOptions, ContainerSpec, ContainerStats, ExitInfo, LinuxResources, ProcessSpec } from '../types.js';
+import { INIT, signalName as signalNameOf, type ResolvedSignal } from '../validate.js';
+import { launchConmon, runcError } from './conmon.js';
+import { textOfK8sLog } from './k8s-log.js';
+import { isSameProcess, processAlive, processStartTime } from './os-process.js';
+import type { StoredContainer } from './projection.js';
+import { moveAside } from './quarantine.js';
+import type { ExitListener, RestoredContainer, Runtime } from './runtime.js';
+
+export interface RuncOptions {
+  /** runc binary (default: `runc` on PATH). */
+  runc: string;
+  /** conmon binary (default: `conmon` on PATH). */
+  conmon: string;
+  /** Global runc arguments, e.g. ['--root', '/run/berth/runc']. */
+  runtimeArgs: string[];
+}
+
+interface RuncProcess {
+  pid: number;
+  /** conmon's daemon, which reaps the process and writes its exit file. */
+  conmonPid: number;
+  conmonStartTime: number;
+  exited: boolean;
+  watcher?: FSWatcher;
+}
+
+interface RuncContainer {
+  id: string;
+  dir: string;
+  bundle: string;
+  processes: Map<string, RuncProcess>;
+  /** conmon's persist dir, where it drops an `oom` file when the OOM killer acts. */
+  oomWatcher?: FSWatcher;
+  oomReported: boolean;
+}
+
+const MONITOR_CHECK_MS = 1_000;
+
+/** Where conmon writes a process's exit status: a dir of its own, since conmon names the file after the container. */
+const exitDir = (dir: string, processId: string) => join(dir, `exit-${processId}`);
+
+/**
+ * Real OCI containers: runc runs them, Debian's conmon monitors each container
+ * and each exec (so they outlive the supervisor and their exit codes are never
+ * lost), and exits are learned from conmon's exit files, watched with inotify.
+ */
+export class RuncRuntime implements Runtime {
+  readonly name = 'runc';
+  private readonly containers = new Map<string, RuncContainer>();
+  private listener: ExitListener = () => {};
+  private oomListener: (containerId: string) => void = () => {};
+  private readonly watchdog: NodeJS.Timeout;
+
+  constructor(
+    private readonly containersDir: string,
+    private readonly checkpointsDir: string,
+    private readonly startTimeoutMs: number,
+    private readonly options: RuncOptions,
+  ) {
+    // Left referenced on purpose: like a server, an open supervisor keeps Node running until close().
+    this.watchdog = setInterval(() => this.checkMonitors(), MONITOR_CHECK_MS);
+  }
+
+  onExit(listener: ExitListener): void {
+    this.listener = listener;
+  }
+
+  onOom(listener: (containerId: string) => void): void {
+    this.oomListener = listener;
+  }
+
+  private runc(args: string[], input?: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const child = execFile(this.options.runc, [...this.options.runtimeArgs, ...args], (err, stdout, stderr) => {
+        if (err) reject(new BerthError('runtime-error', `runc ${args[0]}: ${runcError(stderr) || err.message}`));
+        else resolve(stdout);
+      });
+      if (input !== undefined) child.stdin!.end(input);
+    });
+  }
+
+  private state(id: string): RuncContainer {
+    const state = this.containers.get(id);
+    if (!state) throw new BerthError('not-found', `container ${id} not found in the runc runtime`);
+    return state;
+  }
+
+  private conmonArgs(state: RuncContainer, processId: string): string[] {
+    const runtimeArgs = this.options.runtimeArgs.flatMap((arg) => ['--runtime-arg', arg]);
+    return [
+      '--api-version', '1',
+      '-c', state.id,
+      '-u', processId === INIT ? state.id : `${state.id}-${processId}`,
+      '-n', state.id,
+      '-r', this.options.runc,
+      '-b', state.bundle,
+      '-p', join(state.dir, `${processId}.pid`),
+      '-P', join(state.dir, `${processId}.conmon.pid`),
+      '-l', `k8s-file:${join(state.dir, `${processId}.log`)}`,
+      '--exit-dir', exitDir(state.dir, processId),
+      '--socket-dir-path', join(state.dir, 'sockets'),
+      '--log-level', 'error',
+      ...(processId === INIT ? ['-0', join(state.dir, 'persist')] : []),
+      ...runtimeArgs,
+    ];
+  }
+
+  /** Starts a process's conmon and records it; the exit dir is watched before the process can exit. */
+  private async monitored(state: RuncContainer, processId: string, extra: string[]): Promise<RuncProcess> {
+    mkdirSync(exitDir(state.dir, processId), { recursive: true });
+    const proc: RuncProcess = { pid: 0, conmonPid: 0, conmonStartTime: 0, exited: false };
+    state.processes.set(processId, proc);
+    this.watchExit(state, processId, proc);
+    try {
+      proc.pid = await launchConmon(this.options.conmon, [...this.conmonArgs(state, processId), ...extra], this.startTimeoutMs);
+    } catch (err) {
+      proc.watcher?.close();
+      state.processes.delete(processId);
+      this.killConmon(state.dir, processId);
+      throw err;
+    }
+    proc.conmonPid = Number(readFileSync(join(state.dir, `${processId}.conmon.pid`), 'utf8'));
+    proc.conmonStartTime = processStartTime(proc.conmonPid) ?? 0;
+    writeFileSync(join(state.dir, `${processId}.shim`), `${proc.pid} ${processStartTime(proc.pid) ?? 0} ${proc.conmonPid} ${proc.conmonStartTime}\n`);
+    this.exitFileAppeared(state, processId); // it may have exited already
+    return proc;
+  }
+
+  private killConmon(dir: string, processId: string): void {
+    const pid = Number(readFileSafe(join(dir, `${processId}.conmon.pid`)));
+    if (pid > 0 && processAlive(pid)) process.kill(pid, 'SIGKILL');
+  }
+
+  async create(id: string, spec: ContainerSpec): Promise<void> {
+    if (!('bundle' in spec)) {
+      throw new BerthError('invalid-spec', 'the runc runtime runs an OCI bundle ({ bundle: "/path" }); processes need the process runtime');
+    }
+    if (!existsSync(join(spec.bundle, 'config.json'))) {
+      throw new BerthError('invalid-spec', `bundle ${spec.bundle} has no config.json`);
+    }
+    const dir = join(this.containersDir, id);
+    moveAside(this.containersDir, dir); // a leftover is kept as evidence, never reused
+    mkdirSync(join(dir, 'sockets'), { recursive: true });
+    const state: RuncContainer = { id, dir, bundle: spec.bundle, processes: new Map(), oomReported: false };
+    this.containers.set(id, state);
+    this.watchOom(state);
+    try {
+      await this.monitored(state, INIT, []);
+    } catch (err) {
+      // Leave nothing behind: no runc state, no conmon, no directory.
+      await this.runc(['delete', '--force', id]).catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+      this.containers.delete(id);
+      throw new BerthError('runtime-error', `cannot create ${id}: ${(err as Error).message}`);
+    }
+  }
+
+  async start(id: string): Promise<{ pid: number }> {
+    const state = this.state(id);
+    await this.runc(['start', id]);
+    return { pid: state.processes.get(INIT)!.pid };
+  }
+
+  async exec(id: string, execId: string, spec: ProcessSpec): Promise<{ pid: number }> {
+    const state = this.state(id);
+    // The bundle's process is the template (user, capabilities, rlimits); args, env and cwd are the exec's.
+    const base = (JSON.parse(readFileSync(join(state.bundle, 'config.json'), 'utf8')) as { process: Record<string, unknown> }).process;
+    const env = [...((base.env as string[] | undefined) ?? []), ...Object.entries(spec.env ?? {}).map(([k, v]) => `${k}=${v}`)];
+    const processJson = join(state.dir, `${execId}.process.json`);
+    writeFileSync(processJson, JSON.stringify({ ...base, terminal: false, args: spec.args, env, cwd: spec.cwd ?? base.cwd ?? '/' }));
+    try {
+      const proc = await this.monitored(state, execId, ['--exec', '--exec-process-spec', processJson]);
+      return { pid: proc.pid };
+    } catch (err) {
+      throw new BerthError('runtime-error', `cannot exec ${execId} in ${id}: ${(err as Error).message}`);
+    }
+  }
+
+  async signal(id: string, processId: string, signal: ResolvedSignal): Promise<void> {
+    const proc = this.state(id).processes.get(processId);
+    if (!proc || proc.exited) throw new BerthError('invalid-state', `process ${processId} of ${id} is not running`);
+    if (processId === INIT) {
+      await this.runc(['kill', id, String(signal.number)]);
+      return;
+    }
+    try {
+      process.kill(proc.pid, signal.number);
+    } catch {
+      throw new BerthError('invalid-state', `process ${processId} of ${id} is not running`);
+    }
+  }
+
+  async pause(id: string): Promise<void> {
+    await this.runc(['pause', id]);
+  }
+
+  async resume(id: string): Promise<void> {
+    await this.runc(['resume', id]);
+  }
+
+  async update(id: string, resources: LinuxResources): Promise<void> {
+    await this.runc(['update', '--resources', '-', id], JSON.stringify(resources));
+  }
+
+  async stats(id: string): Promise<ContainerStats> {
+    const raw = JSON.parse(await this.runc(['events', '--stats', id])) as { data?: RuncStats };
+    return toStats(raw.data ?? {}, raw);
+  }
+
+  async checkpoint(id: string, options: CheckpointOptions): Promise<{ imagePath: string }> {
+    const imagePath = options.imagePath ?? join(this.checkpointsDir, id, options.name);
+    mkdirSync(imagePath, { recursive: true });
+    const args = ['checkpoint', '--image-path', imagePath, '--work-path', join(imagePath, 'criu.work')];
+    if (options.leaveRunning) args.push('--leave-running');
+    if (options.tcpEstablished) args.push('--tcp-established');
+    if (options.unixSockets) args.push('--ext-unix-sk');
+    if (options.shellJob) args.push('--shell-job');
+    for (const ns of options.emptyNamespaces ?? []) args.push('--empty-ns', ns);
+    try {
+      await this.runc([...args, id]);
+    } catch (err) {
+      throw new BerthError('runtime-error', `checkpoint of ${id} failed (runc checkpoint uses criu): ${(err as Error).message}`);
+    }
+    return { imagePath };
+  }
+
+  async delete(id: string): Promise<void> {
+    const state = this.containers.get(id);
+    await this.runc(['delete', '--force', id]).catch((err: BerthError) => {
+      if (!/does not exist|not exist/.test(err.message)) throw err;
+    });
+    state?.oomWatcher?.close();
+    for (const [processId, proc] of state?.processes ?? []) {
+      proc.watcher?.close();
+      if (state) this.killConmon(state.dir, processId);
+    }
+    rmSync(join(this.containersDir, id), { recursive: true, force: true });
+    this.containers.delete(id);
+  }
+
+  async logs(id: string, processId: string): Promise<string> {
+    const log = await readFile(join(this.state(id).dir, `${processId}.log`), 'utf8').catch(() => '');
+    return textOfK8sLog(log);
+  }
+
+  restore(stored: StoredContainer): RestoredContainer {
+    const dir = join(this.containersDir, stored.id);
+    const bundle = 'bundle' in stored.spec ? stored.spec.bundle : '';
+    // An OOM kill seen before the crash was journaled with its exit; one seen since is reported with the exit.
+    const state: RuncContainer = { id: stored.id, dir, bundle, processes: new Map(), oomReported: stored.status === 'exited' };
+    this.containers.set(stored.id, state);
+    const restored: RestoredContainer = { id: stored.id, startedWhileDown: [], exits: [] };
+    const lost = !existsSync(dir);
+    mkdirSync(join(dir, 'sockets'), { recursive: true });
+    this.watchOom(state);
+    const known = new Set(stored.processes.map((p) => p.id));
+    const onDisk = readdirSync(dir)
+      .filter((file) => file.endsWith('.shim'))
+      .map((file) => file.slice(0, -'.shim'.length))
+      .filter((id) => !known.has(id));
+    for (const proc of [...stored.processes, ...onDisk.map((id) => ({ id, status: 'created' as const }))]) {
+      if (proc.status === 'exited') {
+        state.processes.set(proc.id, { pid: 0, conmonPid: 0, conmonStartTime: 0, exited: true });
+        continue;
+      }
+      const record = readFileSafe(join(dir, `${proc.id}.shim`))?.trim().split(' ').map(Number);
+      if (lost || !record || record.length !== 4) {
+        if (proc.status === 'running' || lost) {
+          restored.exits.push({ processId: proc.id, exit: lostExit(lost ? 'state-lost' : 'shim-lost') });
+        }
+        continue;
+      }
+      const [pid, , conmonPid, conmonStartTime] = record as [number, number, number, number];
+      const live: RuncProcess = { pid, conmonPid, conmonStartTime, exited: false };
+      state.processes.set(proc.id, live);
+      if (proc.status === 'created') restored.startedWhileDown.push({ processId: proc.id, pid });
+      const exit = readExit(dir, proc.id, state.id);
+      if (exit) {
+        live.exited = true;
+        restored.exits.push({ processId: proc.id, exit });
+      } else if (isSameProcess(conmonPid, conmonStartTime)) {
+        this.watchExit(state, proc.id, live);
+        this.exitFileAppeared(state, proc.id);
+      } else {
+        live.exited = true;
+        restored.exits.push({ processId: proc.id, exit: readExit(dir, proc.id, state.id) ?? lostExit('shim-lost') });
+      }
+    }
+    restored.exits.sort((a, b) => Number(a.processId === INIT) - Number(b.processId === INIT));
+    return restored;
+  }
+
+  private watchOom(state: RuncContainer): void {
+    const persist = join(state.dir, 'persist');
+    mkdirSync(persist, { recursive: true });
+    state.oomWatcher = watch(persist, () => this.oomFileAppeared(state));
+    state.oomWatcher.unref();
+  }
+
+  private oomFileAppeared(state: RuncContainer): void {
+    if (state.oomReported || !existsSync(join(state.dir, 'persist', 'oom'))) return;
+    state.oomReported = true;
+    this.oomListener(state.id);
+  }
+
+  private watchExit(state: RuncContainer, processId: string, proc: RuncProcess): void {
+    proc.watcher = watch(exitDir(state.dir, processId), () => this.exitFileAppeared(state, processId));
+    proc.watcher.unref();
+  }
+
+  private exitFileAppeared(state: RuncContainer, processId: string): void {
+    const exit = readExit(state.dir, processId, state.id);
+    if (exit) this.deliver(state, processId, exit);
+  }
+
+  /** Reports an exit exactly once, however it was learned. */
+  private deliver(state: RuncContainer, processId: string, exit: ExitInfo): void {
+    const proc = state.processes.get(processId);
+    if (!proc || proc.exited) return;
+    proc.exited = true;
+    proc.watcher?.close();
+    // conmon writes `oom` before the exit status; the watcher may not have told us yet.
+    if (processId === INIT) this.oomFileAppeared(state);
+    this.listener(state.id, processId, exit);
+  }
+
+  /** A conmon that died without writing an exit status: 255 'shim-lost'. */
+  private checkMonitors(): void {
+    for (const state of this.containers.values()) {
+      for (const [processId, proc] of state.processes) {
+        if (proc.exited || proc.conmonPid <= 0 || isSameProcess(proc.conmonPid, proc.conmonStartTime)) continue;
+        this.deliver(state, processId, readExit(state.dir, processId, state.id) ?? lostExit('shim-lost'));
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.watchdog);
+    for (const state of this.containers.values()) {
+      state.oomWatcher?.close();
+      for (const proc of state.processes.values()) proc.watcher?.close();
+    }
+    this.containers.clear();
+  }
+}
+
+function readFileSafe(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+const lostExit = (reason: string): ExitInfo => ({ status: 255, reason, exitedAt: new Date() });
+
+/** conmon's exit file: the status (128+N for signal N) as text; its mtime is when the process was reaped. */
+function readExit(dir: string, processId: string, containerId: string): ExitInfo | undefined {
+  const path = join(exitDir(dir, processId), containerId);
+  const text = readFileSafe(path)?.trim();
+  if (!text || !/^-?\d+$/.test(text)) return undefined;
+  const status = Number(text);
+  const exit: ExitInfo = { status: status < 0 ? 255 : status, exitedAt: statSync(path).mtime };
+  if (status > 128 && status < 128 + 65) {
+    const name = signalNameOf(status - 128);
+    if (name) exit.signal = name;
+  }
+  return exit;
+}
+
+
+interface RuncStats {
+  cpu?: { usage?: { total?: number; user?: number; kernel?: number; percpu?: number[] } };
+  memory?: { usage?: { usage?: number; limit?: number; max?: number; failcnt?: number } };
+  pids?: { current?: number; limit?: number };
+}
+
+function toStats(data: RuncStats, raw: unknown): ContainerStats {
+  return {
+    cpu: {
+      totalNs: data.cpu?.usage?.total ?? 0,
+      userNs: data.cpu?.usage?.user ?? 0,
+      kernelNs: data.cpu?.usage?.kernel ?? 0,
+      perCpuNs: data.cpu?.usage?.percpu ?? [],
+    },
+    memory: {
+      usage: data.memory?.usage?.usage ?? 0,
+      limit: data.memory?.usage?.limit ?? 0,
+      max: data.memory?.usage?.max ?? 0,
+      failcnt: data.memory?.usage?.failcnt ?? 0,
+    },
+    pids: { current: data.pids?.current ?? 0, limit: data.pids?.limit ?? 0 },
+    raw,
+  };
+}

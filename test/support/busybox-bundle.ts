@@ -1,0 +1,57 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const BUSYBOX = '/bin/busybox';
+/** The directories the rootfs has, as `ls /` in a container shows them. */
+export const ROOTFS_DIRS = ['bin', 'dev', 'etc', 'home', 'proc', 'root', 'run', 'sys', 'tmp', 'usr', 'var'];
+
+let rootfs: string | undefined;
+
+/** Whether this machine can run real containers (root, runc, conmon, busybox-static). */
+export function canRunContainers(): boolean {
+  const has = (cmd: string) => {
+    try {
+      execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  return process.getuid?.() === 0 && has('runc') && has('conmon') && existsSync(BUSYBOX);
+}
+
+/** One busybox rootfs (from Debian's busybox-static) shared by every bundle of the run. */
+function sharedRootfs(): string {
+  if (rootfs) return rootfs;
+  rootfs = join(mkdtempSync(join(tmpdir(), 'berth-rootfs-')), 'rootfs');
+  for (const dir of ROOTFS_DIRS) mkdirSync(join(rootfs, dir), { recursive: true });
+  copyFileSync(BUSYBOX, join(rootfs, 'bin/busybox'));
+  const applets = execFileSync(BUSYBOX, ['--list'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  for (const applet of applets) if (applet !== 'busybox') symlinkSync('busybox', join(rootfs, 'bin', applet));
+  writeFileSync(join(rootfs, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+  return rootfs;
+}
+
+export interface BundleOptions {
+  args: string[];
+  /** Memory limit in bytes (linux.resources.memory.limit). */
+  memoryLimit?: number;
+}
+
+/** An OCI bundle from `runc spec` (terminal false) running `args` in the shared busybox rootfs. */
+export function busyboxBundle(parent: string, name: string, options: BundleOptions): string {
+  const bundle = join(parent, name);
+  mkdirSync(bundle, { recursive: true });
+  execFileSync('runc', ['spec', '--bundle', bundle]);
+  const config = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
+  config.root = { path: sharedRootfs(), readonly: false };
+  config.process.terminal = false;
+  config.process.args = options.args;
+  if (options.memoryLimit !== undefined) {
+    config.linux.resources = { ...config.linux.resources, memory: { limit: options.memoryLimit, swap: options.memoryLimit } };
+  }
+  writeFileSync(join(bundle, 'config.json'), JSON.stringify(config, null, 2));
+  return bundle;
+}
