@@ -6,27 +6,57 @@ import type { Supervisor } from '../src/index.js';
 import { checkOrdering } from './ordering.js';
 import { lifecycleModel } from './model/lifecycle.model.js';
 import { openSupervisor, storedEvents, tempDir } from './helpers.js';
+import { busyboxBundle, canRunContainers } from './support/busybox-bundle.js';
 
 /** A process that runs until its stop file appears, then exits 0 by itself. */
 const untilFile = (path: string) => ['sh', '-c', `while [ ! -e '${path}' ]; do sleep 0.01; done`];
 
-/** The real supervisor, on the process runtime, driven by the model's events. */
+interface Runtime {
+  name: 'process' | 'runc';
+  available: boolean;
+  /** Creates the container whose init runs until <dir>/init.stop appears; returns where execs see <dir>. */
+  create(sv: Supervisor, id: string, dir: string): Promise<string>;
+}
+
+const RUNTIMES: Runtime[] = [
+  {
+    name: 'process',
+    available: true,
+    create: async (sv, id, dir) => {
+      await sv.create({ id, process: { args: untilFile(join(dir, 'init.stop')) } });
+      return dir;
+    },
+  },
+  {
+    name: 'runc',
+    available: canRunContainers() || Boolean(process.env.CI),
+    create: async (sv, id, dir) => {
+      const mounts = [{ source: dir, destination: '/control' }];
+      await sv.create({ id, bundle: busyboxBundle(tempDir('berth-bundle-'), id, { args: untilFile('/control/init.stop'), mounts }) });
+      return '/control';
+    },
+  },
+];
+
+/** The real supervisor, on a real runtime, driven by the model's events. */
 class System {
   readonly dir = tempDir('berth-model-');
   private execs = 0;
+  private seenAs = this.dir;
   constructor(
     readonly sv: Supervisor,
+    readonly runtime: Runtime,
     readonly id = 'mbt',
   ) {}
   get exec(): string {
     return `e${this.execs}`;
   }
   async create(): Promise<void> {
-    await this.sv.create({ id: this.id, process: { args: untilFile(join(this.dir, 'init.stop')) } });
+    this.seenAs = await this.runtime.create(this.sv, this.id, this.dir);
   }
   async newExec(): Promise<void> {
     this.execs++;
-    await this.sv.exec(this.id, { execId: this.exec, args: untilFile(join(this.dir, `${this.exec}.stop`)) });
+    await this.sv.exec(this.id, { execId: this.exec, args: untilFile(`${this.seenAs}/${this.exec}.stop`) });
   }
   stop(processId: string): void {
     writeFileSync(join(this.dir, `${processId}.stop`), '');
@@ -45,7 +75,7 @@ const paths = [...model.getShortestPaths(), ...model.getSimplePaths()].filter((p
   return true;
 });
 
-describe('model-based: every path of the container + exec lifecycle, on real processes', () => {
+describe('model-based: the model', () => {
   it('covers every transition of the model', () => {
     const events = lifecycleModel.events.map((type) => ({ type }));
     const adjacency = Object.values(getAdjacencyMap(lifecycleModel, { events }));
@@ -63,10 +93,12 @@ describe('model-based: every path of the container + exec lifecycle, on real pro
     expect(edges.length).toBe(16);
     expect(edges.filter((edge) => !walked.has(edge))).toEqual([]);
   });
+});
 
+for (const runtime of RUNTIMES) describe.skipIf(!runtime.available)(`model-based: every path of the container + exec lifecycle, on the ${runtime.name} runtime`, () => {
   for (const path of paths) {
     it(path.description, async () => {
-      const sut = new System(await openSupervisor());
+      const sut = new System(await openSupervisor({ runtime: runtime.name }), runtime);
       await sut.create();
       await path.test({
         events: {

@@ -6,6 +6,7 @@ import { isBerthError, Supervisor } from '../src/index.js';
 import { pino } from 'pino';
 import { checkOrdering } from './ordering.js';
 import { storedEvents, tempDir } from './helpers.js';
+import { busyboxBundle, canRunContainers } from './support/busybox-bundle.js';
 
 type Step =
   | { kind: 'exec'; sleepMs: number; code: number }
@@ -23,13 +24,25 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 /** Steps fire on their own schedule, without waiting for each other: starts race exits. */
 const scenario = fc.array(fc.record({ step, delayMs: fc.integer({ min: 0, max: 15 }) }), { minLength: 1, maxLength: 14 });
 
-describe('ordering guarantees under random interleavings (real processes)', () => {
-  test.prop([scenario], { numRuns: 40 })('exec exits precede init exit, exactly once each, no exec after init', async (steps) => {
+const untilFile = (path: string) => ['sh', '-c', `while [ ! -e '${path}' ]; do sleep 0.005; done`];
+
+const RUNTIMES = [
+  { name: 'process' as const, runs: 40, available: true },
+  { name: 'runc' as const, runs: Number(process.env.BERTH_PROP_RUNS ?? 15), available: canRunContainers() || Boolean(process.env.CI) },
+];
+
+for (const runtime of RUNTIMES) describe.skipIf(!runtime.available)(`ordering guarantees under random interleavings (${runtime.name} runtime)`, () => {
+  test.prop([scenario], { numRuns: runtime.runs })('exec exits precede init exit, exactly once each, no exec after init', async (steps) => {
     const dir = tempDir('berth-prop-');
-    const sv = await Supervisor.open({ stateDir: dir, logger: pino({ level: 'silent' }) });
+    const control = tempDir('berth-control-');
+    const sv = await Supervisor.open({ stateDir: dir, runtime: runtime.name, logger: pino({ level: 'silent' }) });
     try {
-      const stopFile = join(dir, 'init.stop');
-      await sv.create({ id: 'c', process: { args: ['sh', '-c', `while [ ! -e '${stopFile}' ]; do sleep 0.005; done`] } });
+      const stopFile = join(control, 'init.stop');
+      if (runtime.name === 'process') await sv.create({ id: 'c', process: { args: untilFile(stopFile) } });
+      else {
+        const mounts = [{ source: control, destination: '/control' }];
+        await sv.create({ id: 'c', bundle: busyboxBundle(tempDir('berth-bundle-'), 'c', { args: untilFile('/control/init.stop'), mounts }) });
+      }
       await sv.start('c');
       const started: string[] = [];
       let execs = 0;
@@ -55,7 +68,7 @@ describe('ordering guarantees under random interleavings (real processes)', () =
           }
         } catch (err) {
           // Refusals are expected once init is gone, or for an exec that never was or already ended.
-          expect(isBerthError(err, 'invalid-state') || isBerthError(err, 'not-found')).toBe(true);
+          expect(isBerthError(err, 'invalid-state') || isBerthError(err, 'not-found'), String(err)).toBe(true);
         }
       };
       // Every scenario ends with init exiting, so the container always reaches its end.

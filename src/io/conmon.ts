@@ -29,7 +29,15 @@ export function launchConmon(conmonPath: string, args: string[], timeoutMs: numb
       if (error) reject(error);
       else resolve(pid!);
     };
-    const timer = setTimeout(() => finish(new Error(`conmon did not report within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(() => {
+      // A hung shim is killed (its own process group), not left behind.
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      finish(new Error(`the shim (conmon) did not report within ${timeoutMs} ms and was killed`));
+    }, timeoutMs);
     child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.once('error', (err) => finish(err));
     sync.on('data', (chunk: Buffer) => {

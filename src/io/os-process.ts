@@ -16,6 +16,18 @@ export function isSameProcess(pid: number, startTime: number): boolean {
   return pid > 0 && processStartTime(pid) === startTime;
 }
 
+/** Alive and not a zombie: a process that has died but is not yet reaped no longer runs. */
+export function processRunning(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return false;
+  }
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return state !== 'Z' && state !== 'X';
+}
+
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

@@ -7,7 +7,7 @@ import type { CheckpointOptions, ContainerSpec, ContainerStats, ExitInfo, LinuxR
 import { INIT, signalName as signalNameOf, type ResolvedSignal } from '../validate.js';
 import { launchConmon, runcError } from './conmon.js';
 import { textOfK8sLog } from './k8s-log.js';
-import { isSameProcess, processAlive, processStartTime } from './os-process.js';
+import { isSameProcess, processAlive, processRunning, processStartTime } from './os-process.js';
 import type { StoredContainer } from './projection.js';
 import { moveAside } from './quarantine.js';
 import type { ExitListener, RestoredContainer, Runtime } from './runtime.js';
@@ -78,8 +78,11 @@ export class RuncRuntime implements Runtime {
   private runc(args: string[], input?: string): Promise<string> {
     return new Promise((resolve, reject) => {
       const child = execFile(this.options.runc, [...this.options.runtimeArgs, ...args], (err, stdout, stderr) => {
-        if (err) reject(new BerthError('runtime-error', `runc ${args[0]}: ${runcError(stderr) || err.message}`));
-        else resolve(stdout);
+        if (!err) return resolve(stdout);
+        const said = runcError(stderr) || err.message;
+        // The container stopped under us (init died an instant ago): a state error, not a runtime failure.
+        const code = /container not running|container is not running|is stopped/.test(said) ? 'invalid-state' : 'runtime-error';
+        reject(new BerthError(code, `runc ${args[0]}: ${said}`));
       });
       if (input !== undefined) child.stdin!.end(input);
     });
@@ -178,6 +181,11 @@ export class RuncRuntime implements Runtime {
       const proc = await this.monitored(state, execId, ['--exec', '--exec-process-spec', processJson]);
       return { pid: proc.pid };
     } catch (err) {
+      const init = state.processes.get(INIT);
+      if (!init || init.exited || !processRunning(init.pid)) {
+        // The race every supervisor has: init died while the exec was starting.
+        throw new BerthError('invalid-state', `container ${id} exited while exec ${execId} was starting: ${(err as Error).message}`);
+      }
       throw new BerthError('runtime-error', `cannot exec ${execId} in ${id}: ${(err as Error).message}`);
     }
   }

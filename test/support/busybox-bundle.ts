@@ -38,6 +38,8 @@ export interface BundleOptions {
   args: string[];
   /** Memory limit in bytes (linux.resources.memory.limit). */
   memoryLimit?: number;
+  /** Host directories bind-mounted into the container. */
+  mounts?: { source: string; destination: string }[];
 }
 
 /** An OCI bundle from `runc spec` (terminal false) running `args` in the shared busybox rootfs. */
@@ -51,6 +53,9 @@ export function busyboxBundle(parent: string, name: string, options: BundleOptio
   config.process.args = options.args;
   if (options.memoryLimit !== undefined) {
     config.linux.resources = { ...config.linux.resources, memory: { limit: options.memoryLimit, swap: options.memoryLimit } };
+  }
+  for (const { source, destination } of options.mounts ?? []) {
+    config.mounts.push({ destination, type: 'bind', source, options: ['rbind', 'rw'] });
   }
   writeFileSync(join(bundle, 'config.json'), JSON.stringify(config, null, 2));
   return bundle;
