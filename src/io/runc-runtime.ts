@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -268,40 +268,70 @@ export class RuncRuntime implements Runtime {
     mkdirSync(join(dir, 'sockets'), { recursive: true });
     this.watchOom(state);
     const known = new Set(stored.processes.map((p) => p.id));
+    // Execs conmon started whose start was never journaled: conmon wrote their files itself.
     const onDisk = readdirSync(dir)
-      .filter((file) => file.endsWith('.shim'))
-      .map((file) => file.slice(0, -'.shim'.length))
+      .filter((file) => file.endsWith('.conmon.pid'))
+      .map((file) => file.slice(0, -'.conmon.pid'.length))
       .filter((id) => !known.has(id));
     for (const proc of [...stored.processes, ...onDisk.map((id) => ({ id, status: 'created' as const }))]) {
       if (proc.status === 'exited') {
         state.processes.set(proc.id, { pid: 0, conmonPid: 0, conmonStartTime: 0, exited: true });
         continue;
       }
-      const record = readFileSafe(join(dir, `${proc.id}.shim`))?.trim().split(' ').map(Number);
-      if (lost || !record || record.length !== 4) {
+      const record = lost ? undefined : this.monitorRecord(state, proc.id);
+      if (!record) {
         if (proc.status === 'running' || lost) {
           restored.exits.push({ processId: proc.id, exit: lostExit(lost ? 'state-lost' : 'shim-lost') });
         }
         continue;
       }
-      const [pid, , conmonPid, conmonStartTime] = record as [number, number, number, number];
-      const live: RuncProcess = { pid, conmonPid, conmonStartTime, exited: false };
+      const live: RuncProcess = { ...record, exited: false };
       state.processes.set(proc.id, live);
-      if (proc.status === 'created') restored.startedWhileDown.push({ processId: proc.id, pid });
+      // runc create writes init's pid before `runc start`: only runc knows whether it was started.
+      const started = proc.id !== INIT || proc.status === 'running' || this.runcStatus(state.id) !== 'created';
+      if (proc.status === 'created' && started) restored.startedWhileDown.push({ processId: proc.id, pid: live.pid });
       const exit = readExit(dir, proc.id, state.id);
       if (exit) {
         live.exited = true;
         restored.exits.push({ processId: proc.id, exit });
-      } else if (isSameProcess(conmonPid, conmonStartTime)) {
+      } else if (isSameProcess(live.conmonPid, live.conmonStartTime)) {
         this.watchExit(state, proc.id, live);
         this.exitFileAppeared(state, proc.id);
       } else {
         live.exited = true;
-        restored.exits.push({ processId: proc.id, exit: readExit(dir, proc.id, state.id) ?? lostExit('shim-lost') });
+        const recorded = readExit(dir, proc.id, state.id);
+        if (!recorded) this.killOrphan(state, proc.id, live);
+        restored.exits.push({ processId: proc.id, exit: recorded ?? lostExit('shim-lost') });
       }
     }
     restored.exits.sort((a, b) => Number(a.processId === INIT) - Number(b.processId === INIT));
     return restored;
+  }
+
+  /**
+   * A process as conmon recorded it (`<proc>.pid` from runc, `<proc>.conmon.pid`),
+   * with conmon's start time from berth's own record to tell a reused pid apart;
+   * if the supervisor died before writing that, conmon's command line must name
+   * the container instead.
+   */
+  private monitorRecord(state: RuncContainer, processId: string): Omit<RuncProcess, 'exited'> | undefined {
+    const pid = Number(readFileSafe(join(state.dir, `${processId}.pid`)));
+    const conmonPid = Number(readFileSafe(join(state.dir, `${processId}.conmon.pid`)));
+    if (!(pid > 0) || !(conmonPid > 0)) return undefined;
+    const ours = readFileSafe(join(state.dir, `${processId}.shim`))?.trim().split(' ').map(Number);
+    const cmdline = readFileSafe(`/proc/${conmonPid}/cmdline`)?.split('\0') ?? [];
+    const conmonStartTime =
+      ours?.length === 4 ? ours[3]! : cmdline.includes(exitDir(state.dir, processId)) ? (processStartTime(conmonPid) ?? -1) : -1;
+    return { pid, conmonPid, conmonStartTime };
+  }
+
+  private runcStatus(id: string): string | undefined {
+    try {
+      const out = execFileSync(this.options.runc, [...this.options.runtimeArgs, 'state', id], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      return (JSON.parse(out) as { status?: string }).status;
+    } catch {
+      return undefined;
+    }
   }
 
   private watchOom(state: RuncContainer): void {
@@ -338,14 +368,24 @@ export class RuncRuntime implements Runtime {
     this.listener(state.id, processId, exit);
   }
 
-  /** A conmon that died without writing an exit status: 255 'shim-lost'. */
+  /**
+   * A conmon that died without writing an exit status: 255 'shim-lost', and what
+   * it watched is killed, since nobody could ever report its end.
+   */
   private checkMonitors(): void {
     for (const state of this.containers.values()) {
       for (const [processId, proc] of state.processes) {
         if (proc.exited || proc.conmonPid <= 0 || isSameProcess(proc.conmonPid, proc.conmonStartTime)) continue;
-        this.deliver(state, processId, readExit(state.dir, processId, state.id) ?? lostExit('shim-lost'));
+        const recorded = readExit(state.dir, processId, state.id);
+        if (!recorded) this.killOrphan(state, processId, proc);
+        this.deliver(state, processId, recorded ?? lostExit('shim-lost'));
       }
     }
+  }
+
+  private killOrphan(state: RuncContainer, processId: string, proc: RuncProcess): void {
+    if (processId === INIT) void this.runc(['kill', '--all', state.id, 'KILL']).catch(() => undefined);
+    else if (processRunning(proc.pid)) process.kill(proc.pid, 'SIGKILL');
   }
 
   async close(): Promise<void> {

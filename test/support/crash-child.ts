@@ -9,16 +9,25 @@
  * `start&` and `exec&` fire without waiting, so the crash can land while they are in flight.
  */
 import { pino } from 'pino';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { isBerthError, Supervisor } from '../../src/index.js';
+import { busyboxBundle } from './busybox-bundle.js';
 
 const [stateDir, ...steps] = process.argv.slice(2);
-const sv = await Supervisor.open({ stateDir: stateDir!, logger: pino({ level: 'silent' }) });
+const runtime = process.env.BERTH_RUNTIME === 'runc' ? 'runc' : 'process';
+const sv = await Supervisor.open({ stateDir: stateDir!, runtime, logger: pino({ level: 'silent' }) });
+const bundles = mkdtempSync(join(tmpdir(), 'berth-bundles-'));
+/** The container or exec `cmd` as this runtime takes it. */
+const spec = (id: string, cmd: string) =>
+  runtime === 'runc' ? { bundle: busyboxBundle(bundles, id, { args: ['sh', '-c', cmd] }) } : { process: { args: ['sh', '-c', cmd] } };
 const pids: Record<string, number> = {};
 const refused: string[] = [];
 for (const step of steps) {
   const [op, id, a, b] = step.split(':') as [string, string, string?, string?];
   try {
-    if (op === 'create') await sv.create({ id, process: { args: ['sh', '-c', a!] } });
+    if (op === 'create') await sv.create({ id, ...spec(id, a!) });
     else if (op === 'start') pids[`${id}/init`] = (await sv.start(id)).pid;
     else if (op === 'start&') void sv.start(id).catch(() => {});
     else if (op === 'exec') pids[`${id}/${a}`] = (await sv.exec(id, { execId: a!, args: ['sh', '-c', b!] })).pid;

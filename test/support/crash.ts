@@ -16,8 +16,11 @@ export interface Crashed {
 const CHILD = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
 
 /** Runs a supervisor in a child process through `steps` (see crash-child.ts), then kills it with SIGKILL. */
-export async function runThenCrash(stateDir: string, steps: string[], crashAfterMs = 0): Promise<Crashed> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, stateDir, ...steps], { stdio: ['ignore', 'pipe', 'inherit'] });
+export async function runThenCrash(stateDir: string, steps: string[], crashAfterMs = 0, runtime: 'process' | 'runc' = 'process'): Promise<Crashed> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, stateDir, ...steps], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, BERTH_RUNTIME: runtime },
+  });
   const exited = new Promise((done) => child.once('exit', done));
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout }).once('line', resolve);
