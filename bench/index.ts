@@ -4,6 +4,7 @@
  * (the table says so), since timings depend on the machine.
  */
 import { cpus } from 'node:os';
+import { containersBench } from './containers.bench.js';
 import { journalBench } from './journal.bench.js';
 import { lifecycleBench } from './lifecycle.bench.js';
 import { restoreBench } from './restore.bench.js';
@@ -18,6 +19,7 @@ const benches: [string, () => Promise<Result | Result[]>][] = [
   ['subscribers', subscribersBench],
   ['scale', scaleBench],
   ['restore', restoreBench],
+  ['containers', containersBench],
 ];
 
 console.log(`berth bench — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`);
