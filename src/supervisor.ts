@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import type { Observable } from 'rxjs';
+import { createInspector } from '@statelyai/inspect';
 import { createActor, type Actor } from 'xstate';
 import { runOpOver } from './actors/run-op.js';
 import { BerthError, fromErrorData } from './errors.js';
@@ -12,6 +13,7 @@ import { ProcessRuntime } from './io/process-runtime.js';
 import { quarantineUnknown } from './io/quarantine.js';
 import { RuncRuntime } from './io/runc-runtime.js';
 import { StateLock } from './io/state-lock.js';
+import { InspectorRelay, type RelayOptions } from './io/inspector-relay.js';
 import type { Runtime } from './io/runtime.js';
 import { containerMachine, type ContainerContext } from './machines/container.machine.js';
 import type { ContainerRequest, Settlement } from './machines/requests.js';
@@ -52,6 +54,12 @@ export interface SupervisorOptions {
   startTimeoutMs?: number;
   /** A pino logger; by default warnings and errors go to stderr. */
   logger?: Logger;
+  /**
+   * Live inspection: a relay (loopback, a free port unless given) that the hosted
+   * Stately inspector and berth's offline viewer (`viewerUrl`) read from. Off by
+   * default, and free when off.
+   */
+  inspect?: boolean | RelayOptions;
 }
 
 interface Pending {
@@ -141,7 +149,18 @@ export class Supervisor {
     readonly logger: Logger,
     readonly stateDir: string,
     private readonly lock: StateLock,
+    private readonly relay?: InspectorRelay,
   ) {}
+
+  /** With `inspect`: the page for the hosted Stately inspector (needs internet in the browser). */
+  get inspectUrl(): string | undefined {
+    return this.relay?.url;
+  }
+
+  /** With `inspect`: berth's own live viewer, which works with no internet. */
+  get viewerUrl(): string | undefined {
+    return this.relay && `${this.relay.url}/viewer`;
+  }
 
   static async open(options: SupervisorOptions): Promise<Supervisor> {
     const retainCount = options.retainCount ?? 500;
@@ -153,9 +172,13 @@ export class Supervisor {
     await mkdir(join(stateDir, 'containers'), { recursive: true });
     const runtime = createRuntime(options, stateDir);
     const lock = StateLock.acquire(stateDir);
+    let relay: InspectorRelay | undefined;
     try {
-      return await Supervisor.restore(stateDir, lock, logger, retainCount, runtime);
+      relay = options.inspect ? await InspectorRelay.start(options.inspect === true ? {} : options.inspect) : undefined;
+      return await Supervisor.restore(stateDir, lock, logger, retainCount, runtime, relay);
     } catch (err) {
+      await relay?.stop();
+      await runtime.close();
       lock.release();
       throw err;
     }
@@ -172,8 +195,19 @@ export class Supervisor {
     logger: Logger,
     retainCount: number,
     runtime: Runtime,
+    relay: InspectorRelay | undefined,
   ): Promise<Supervisor> {
     const journal = new Journal(join(stateDir, 'journal.db'), retainCount);
+    // Stately's converter, delivering straight to our relay: no WebSocket client, no retry loop to outlive us.
+    const inspector = relay && createInspector({ send: (event) => relay.broadcast(event) });
+    if (relay) {
+      journal.onCommit((events) => {
+        for (const event of events) {
+          const row = { type: '@berth.journal', event };
+          relay.broadcast(row);
+        }
+      });
+    }
     const stored = journal.registry();
     const quarantined = quarantineUnknown(join(stateDir, 'containers'), new Set(stored.map((c) => c.id)));
     const restored = new Map(stored.map((c) => [c.id, runtime.restore(c)]));
@@ -189,8 +223,8 @@ export class Supervisor {
         settle: (_, { settlement }) => journal.whenCommitted(() => supervisor!.settle(settlement)),
       },
     });
-    const actor = createActor(machine, { id: 'supervisor' });
-    supervisor = new Supervisor(journal, runtime, actor, logger, stateDir, lock);
+    const actor = createActor(machine, { id: 'supervisor', ...(inspector ? { inspect: inspector.inspect } : {}) });
+    supervisor = new Supervisor(journal, runtime, actor, logger, stateDir, lock, relay);
     runtime.onExit((id, processId, exit) => actor.send({ type: 'EXITED', id, processId, exit }));
     runtime.onOom((id) => actor.send({ type: 'OOM', id }));
     actor.subscribe({ error: (err) => logger.error({ err }, 'supervisor actor failed') });
@@ -449,6 +483,7 @@ export class Supervisor {
     for (const pending of this.pending.values()) pending.reject(new BerthError('closed', 'the supervisor is closed'));
     this.pending.clear();
     this.journal.close();
+    await this.relay?.stop();
     this.lock.release();
     // Let every live stream deliver what it still holds, and complete, before close() resolves.
     await new Promise<void>((done) => setImmediate(done));
