@@ -170,15 +170,16 @@ export class Supervisor {
     const stateDir = resolve(options.stateDir);
     const logger = options.logger ?? pino({ name: 'berth', level: 'warn' }, pino.destination(2));
     await mkdir(join(stateDir, 'containers'), { recursive: true });
-    const runtime = createRuntime(options, stateDir);
     const lock = StateLock.acquire(stateDir);
+    let runtime: Runtime | undefined;
     let relay: InspectorRelay | undefined;
     try {
+      runtime = createRuntime(options, stateDir);
       relay = options.inspect ? await InspectorRelay.start(options.inspect === true ? {} : options.inspect) : undefined;
       return await Supervisor.restore(stateDir, lock, logger, retainCount, runtime, relay);
     } catch (err) {
       await relay?.stop();
-      await runtime.close();
+      await runtime?.close();
       lock.release();
       throw err;
     }

@@ -10,21 +10,20 @@ import type { Readable } from 'node:stream';
  */
 export function launchConmon(conmonPath: string, args: string[], timeoutMs: number): Promise<number> {
   return new Promise<number>((resolve, reject) => {
+    // No stderr pipe: conmon outlives this call, and a write to a pipe nobody reads would kill it (SIGPIPE).
     const child = spawn(conmonPath, args, {
-      stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
       env: { ...process.env, _OCI_SYNCPIPE: '3' },
       detached: true,
     });
     const sync = child.stdio[3] as Readable;
     let text = '';
-    let stderr = '';
     let settled = false;
     const finish = (error: Error | undefined, pid?: number): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       sync.destroy();
-      child.stderr!.destroy();
       child.unref();
       if (error) reject(error);
       else resolve(pid!);
@@ -38,16 +37,15 @@ export function launchConmon(conmonPath: string, args: string[], timeoutMs: numb
       }
       finish(new Error(`the shim (conmon) did not report within ${timeoutMs} ms and was killed`));
     }, timeoutMs);
-    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.once('error', (err) => finish(err));
     sync.on('data', (chunk: Buffer) => {
       text += chunk.toString();
       const message = firstMessage(text);
       if (!message) return;
       if (message.data > 0) finish(undefined, message.data);
-      else finish(new Error(runcError(message.message ?? stderr)));
+      else finish(new Error(runcError(message.message ?? 'conmon reported a failure without a message')));
     });
-    sync.once('end', () => finish(new Error(runcError(stderr) || 'conmon exited without reporting a pid')));
+    sync.once('end', () => finish(new Error('conmon exited without reporting a pid')));
   });
 }
 

@@ -66,7 +66,8 @@ export class ShimClient {
       throw new BerthError('runtime-error', `berth-shim not found at ${this.shimPath}: run \`npm run build\` to compile it`);
     }
     // Its own session: a Ctrl-C aimed at the supervisor's terminal must not reach the monitors.
-    const zygote = spawn(this.shimPath, ['zygote'], { stdio: ['pipe', 'pipe', 'inherit'], detached: true });
+    // No inherited stderr: monitors outlive us, and must not hold a pipe of whoever started us open.
+    const zygote = spawn(this.shimPath, ['zygote'], { stdio: ['pipe', 'pipe', 'ignore'], detached: true });
     zygote.unref();
     (zygote.stdout as Readable & { unref?: () => void }).unref?.();
     (zygote.stdin as Writable & { unref?: () => void }).unref?.();

@@ -1,0 +1,25 @@
+import type { Observable } from 'rxjs';
+import type { BerthEvent, ContainerInfo, CreateOptions, EventsQuery, ExecOptions, ExitInfo } from '../types.js';
+
+/** What the CLI needs from a supervisor, whether it runs in this process or in `berth daemon`. */
+export interface Backend {
+  create(options: CreateOptions): Promise<void>;
+  start(id: string): Promise<{ pid: number }>;
+  exec(id: string, options: ExecOptions): Promise<{ pid: number }>;
+  signal(id: string, processId: string, signal: string | number): Promise<void>;
+  pause(id: string): Promise<void>;
+  resume(id: string): Promise<void>;
+  delete(id: string, options?: { force?: boolean }): Promise<void>;
+  wait(id: string, processId?: string): Promise<ExitInfo>;
+  list(): Promise<ContainerInfo[]>;
+  get(id: string): Promise<ContainerInfo>;
+  logs(id: string, processId?: string): Promise<string>;
+  events(query: EventsQuery): Observable<BerthEvent>;
+  viewerUrl(): Promise<string | undefined>;
+  /** Ends this command's use of the supervisor; containers keep running. */
+  close(): Promise<void>;
+}
+
+/** The methods a daemon serves, by name (everything but the streaming `events` and `close`). */
+export const RPC_METHODS = ['create', 'start', 'exec', 'signal', 'pause', 'resume', 'delete', 'wait', 'list', 'get', 'logs', 'viewerUrl'] as const;
+export type RpcMethod = (typeof RPC_METHODS)[number];

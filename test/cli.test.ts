@@ -1,0 +1,138 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { Supervisor } from '../src/index.js';
+import { tempDir } from './helpers.js';
+
+const BIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built `berth` binary, as a user would. */
+function berth(stateDir: string, ...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, '--state-dir', stateDir, ...args], (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+async function startDaemon(stateDir: string): Promise<ChildProcess> {
+  const daemon = spawn(process.execPath, [BIN, '--state-dir', stateDir, 'daemon'], { stdio: 'ignore' });
+  const socket = join(stateDir, 'berth.sock');
+  for (let i = 0; i < 100 && !existsSync(socket); i++) await new Promise((done) => setTimeout(done, 50));
+  return daemon;
+}
+
+async function stopDaemon(daemon: ChildProcess): Promise<void> {
+  const exited = new Promise((done) => daemon.once('exit', done));
+  daemon.kill('SIGTERM');
+  await exited;
+}
+
+describe('the berth CLI (daemonless)', () => {
+  it('run waits and exits with the container status; --json output parses; errors are one line', async () => {
+    const dir = tempDir();
+    const run = await berth(dir, 'run', 'hello', '--', 'sh', '-c', 'echo hello; exit 3');
+    expect(run).toMatchObject({ code: 3, stdout: 'hello\n' });
+    const ps = JSON.parse((await berth(dir, '--json', 'ps')).stdout) as { id: string; status: string }[];
+    expect(ps).toMatchObject([{ id: 'hello', status: 'exited' }]);
+    const info = JSON.parse((await berth(dir, 'inspect', 'hello')).stdout);
+    expect(info.processes[0]).toMatchObject({ id: 'init', exitStatus: 3 });
+    const events = (await berth(dir, '--json', 'events')).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(events.map((e) => e.type)).toEqual(['create', 'start-container', 'exit']);
+    const missing = await berth(dir, 'start', 'nope');
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toBe('berth: container nope not found (not-found)\n');
+    const bad = await berth(dir, 'kill', 'hello', '--signal', 'SIGNOPE');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect((await berth(dir, 'delete', 'hello')).code).toBe(0);
+    expect(JSON.parse((await berth(dir, '--json', 'ps')).stdout)).toEqual([]);
+  });
+
+  it('create, start, exec, pause, resume, stop, logs, delete --force, run --rm', async () => {
+    const dir = tempDir();
+    expect((await berth(dir, 'create', '--label', 'team=ci', 'web', '--', 'sh', '-c', 'trap "exit 0" TERM; while :; do sleep 0.05; done')).code).toBe(0);
+    expect((await berth(dir, 'start', 'web')).stdout).toMatch(/^web started, pid \d+/);
+    const exec = await berth(dir, 'exec', '--exec-id', 'greet', 'web', '--', 'sh', '-c', 'echo hi; exit 5');
+    expect(exec).toMatchObject({ code: 5, stdout: 'hi\n' });
+    expect((await berth(dir, 'exec', '-d', '--exec-id', 'bg', 'web', '--', 'sleep', '30')).code).toBe(0);
+    expect((await berth(dir, 'pause', 'web')).code).toBe(0);
+    expect((await berth(dir, 'ps')).stdout).toMatch(/web\s+paused/);
+    expect((await berth(dir, 'resume', 'web')).code).toBe(0);
+    const stop = await berth(dir, 'stop', '--timeout', '5', 'web');
+    expect(stop.stdout.trim()).toBe('web exited with status 0');
+    expect((await berth(dir, 'logs', 'web', '--process', 'greet')).stdout).toBe('hi\n');
+    const events = (await berth(dir, 'events', '--id', 'web', '--type', 'exit')).stdout;
+    expect(events.indexOf(' bg ')).toBeLessThan(events.indexOf(' init '));
+    expect((await berth(dir, 'delete', 'web')).code).toBe(0);
+    expect((await berth(dir, 'run', '-d', 'live', '--', 'sleep', '30')).code).toBe(0);
+    expect((await berth(dir, 'delete', 'live')).code).toBe(1);
+    expect((await berth(dir, 'delete', '--force', 'live')).code).toBe(0);
+    expect((await berth(dir, 'run', '--rm', 'once', '--', 'true')).code).toBe(0);
+    expect(JSON.parse((await berth(dir, '--json', 'ps')).stdout)).toEqual([]);
+  });
+
+  it('says so when a supervisor that is not a daemon holds the state dir', async () => {
+    const dir = tempDir();
+    const sv = await Supervisor.open({ stateDir: dir });
+    try {
+      const run = await berth(dir, 'ps');
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(`pid ${process.pid}), which is not a berth daemon`);
+    } finally {
+      await sv.close();
+    }
+  });
+});
+
+describe('the berth CLI with berth daemon', () => {
+  it('serves commands over a socket only its owner may use', async () => {
+    const dir = tempDir();
+    const daemon = await startDaemon(dir);
+    try {
+      expect(statSync(join(dir, 'berth.sock')).mode & 0o777).toBe(0o600);
+      expect((await berth(dir, 'run', '-d', 'c1', '--', 'sleep', '30')).code).toBe(0);
+      expect((await berth(dir, 'ps')).stdout).toMatch(/c1\s+running/);
+      // The daemon holds the lock: a library open is refused, naming it.
+      await expect(Supervisor.open({ stateDir: dir })).rejects.toMatchObject({ code: 'locked', message: expect.stringContaining(`pid ${daemon.pid}`) });
+      expect((await berth(dir, 'run', 'c2', '--', 'sh', '-c', 'exit 4')).code).toBe(4);
+      expect((await berth(dir, 'start', 'nope')).code).toBe(3);
+    } finally {
+      await stopDaemon(daemon);
+    }
+    // Containers outlive the daemon; the next command re-adopts them.
+    expect((await berth(dir, 'ps')).stdout).toMatch(/c1\s+running/);
+    await berth(dir, 'delete', '--force', 'c1');
+  });
+
+  it('events --follow carries on across a daemon restart with no gap and no duplicate', async () => {
+    const dir = tempDir();
+    let daemon = await startDaemon(dir);
+    await berth(dir, 'run', '-d', 'c1', '--', 'sleep', '30');
+    const follower = spawn(process.execPath, [BIN, '--state-dir', dir, '--json', 'events', '--follow'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    follower.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    try {
+      await expect.poll(() => out.split('\n').filter(Boolean).length).toBe(2);
+      await stopDaemon(daemon);
+      expect((await berth(dir, 'kill', 'c1', '--signal', 'KILL')).code).toBe(0); // daemonless, meanwhile
+      daemon = await startDaemon(dir);
+      expect((await berth(dir, 'delete', 'c1')).code).toBe(0);
+      await expect.poll(() => out.split('\n').filter(Boolean).length, { timeout: 10_000 }).toBe(4);
+      const seen = out.trim().split('\n').map((l) => JSON.parse(l) as { seq: number; type: string });
+      expect(seen.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+      expect(seen.map((e) => e.type)).toEqual(['create', 'start-container', 'exit', 'delete']);
+    } finally {
+      follower.kill();
+      await stopDaemon(daemon);
+    }
+  });
+});
