@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Supervisor } from '../src/index.js';
 import { tempDir } from './helpers.js';
+import { busyboxBundle, canRunContainers } from './support/busybox-bundle.js';
 
 const BIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 
@@ -23,8 +24,8 @@ function berth(stateDir: string, ...args: string[]): Promise<Run> {
   });
 }
 
-async function startDaemon(stateDir: string): Promise<ChildProcess> {
-  const daemon = spawn(process.execPath, [BIN, '--state-dir', stateDir, 'daemon'], { stdio: 'ignore' });
+async function startDaemon(stateDir: string, ...flags: string[]): Promise<ChildProcess> {
+  const daemon = spawn(process.execPath, [BIN, '--state-dir', stateDir, 'daemon', ...flags], { stdio: 'ignore' });
   const socket = join(stateDir, 'berth.sock');
   for (let i = 0; i < 100 && !existsSync(socket); i++) await new Promise((done) => setTimeout(done, 50));
   return daemon;
@@ -134,5 +135,33 @@ describe('the berth CLI with berth daemon', () => {
       follower.kill();
       await stopDaemon(daemon);
     }
+  });
+
+  it('viewer prints the live viewer of a daemon started with --inspect', async () => {
+    const dir = tempDir();
+    const daemon = await startDaemon(dir, '--inspect');
+    try {
+      const viewer = await berth(dir, 'viewer');
+      expect(viewer.stdout.trim()).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/viewer$/);
+      expect(await (await fetch(viewer.stdout.trim())).text()).toContain('berth · live');
+    } finally {
+      await stopDaemon(daemon);
+    }
+    const plain = await startDaemon(dir);
+    try {
+      expect((await berth(dir, 'viewer')).stderr).toContain('berth daemon --inspect');
+    } finally {
+      await stopDaemon(plain);
+    }
+  });
+});
+
+describe.skipIf(!canRunContainers() && !process.env.CI)('the berth CLI on the runc runtime', () => {
+  it('run --bundle runs a real container and exits with its status', async () => {
+    const dir = tempDir();
+    const bundle = busyboxBundle(tempDir('berth-bundle-'), 'cli', { args: ['sh', '-c', 'echo from a container; exit 6'] });
+    const run = await berth(dir, '--runtime', 'runc', 'run', '--rm', '--bundle', bundle, 'cli');
+    expect(run).toMatchObject({ code: 6, stdout: 'from a container\n' });
+    expect(JSON.parse((await berth(dir, '--runtime', 'runc', '--json', 'ps')).stdout)).toEqual([]);
   });
 });
