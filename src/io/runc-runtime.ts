@@ -6,6 +6,7 @@ import { BerthError } from '../errors.js';
 import type { CheckpointOptions, ContainerSpec, ContainerStats, ExitInfo, LinuxResources, ProcessSpec } from '../types.js';
 import { INIT, signalName as signalNameOf, type ResolvedSignal } from '../validate.js';
 import { launchConmon, runcError } from './conmon.js';
+import { ShimClient } from './shim-client.js';
 import { textOfK8sLog } from './k8s-log.js';
 import { isSameProcess, processAlive, processRunning, processStartTime } from './os-process.js';
 import type { StoredContainer } from './projection.js';
@@ -56,6 +57,7 @@ export class RuncRuntime implements Runtime {
   private listener: ExitListener = () => {};
   private oomListener: (containerId: string) => void = () => {};
   private readonly watchdog: NodeJS.Timeout;
+  private readonly shim = new ShimClient();
 
   constructor(
     private readonly containersDir: string,
@@ -121,7 +123,7 @@ export class RuncRuntime implements Runtime {
     state.processes.set(processId, proc);
     this.watchExit(state, processId, proc);
     try {
-      proc.pid = await launchConmon(this.options.conmon, [...this.conmonArgs(state, processId), ...extra], this.startTimeoutMs);
+      proc.pid = await launchConmon(this.shim, this.options.conmon, [...this.conmonArgs(state, processId), ...extra], this.startTimeoutMs);
     } catch (err) {
       proc.watcher?.close();
       state.processes.delete(processId);
@@ -390,6 +392,7 @@ export class RuncRuntime implements Runtime {
 
   async close(): Promise<void> {
     clearInterval(this.watchdog);
+    this.shim.close();
     for (const state of this.containers.values()) {
       state.oomWatcher?.close();
       for (const proc of state.processes.values()) proc.watcher?.close();

@@ -35,6 +35,9 @@ interface Inflight {
   started: (started: Started) => void;
   failed: (error: Error) => void;
   exited: (exit: ShimExit) => void;
+  /** C requests: the launched program's pid, and its first sync-pipe message. */
+  launched?: (pid: number) => void;
+  said?: (message: string) => void;
 }
 
 function killGroup(pid: number): void {
@@ -90,7 +93,11 @@ export class ShimClient {
     const [kind, request, ...rest] = line.split(' ');
     const inflight = this.inflight.get(request ?? '');
     if (!inflight) return;
-    if (kind === 'S') {
+    if (kind === 'P') inflight.launched?.(Number(rest[0]));
+    else if (kind === 'C') {
+      this.inflight.delete(request!);
+      inflight.said?.(rest.join(' '));
+    } else if (kind === 'S') {
       this.started.add(request!);
       inflight.started({ pid: Number(rest[0]), monitorPid: Number(rest[1]) });
     }
@@ -106,17 +113,56 @@ export class ShimClient {
     }
   }
 
-  /** Starts a process through a fresh monitor; resolves once it runs. */
-  spawn(request: SpawnRequest, onExit: (exit: ShimExit) => void, timeoutMs: number): Promise<Started> {
-    this.zygote ??= this.start();
-    const id = String(this.nextRequest++);
+  private send(kind: 'S' | 'C', id: string, request: SpawnRequest): void {
     const env = Object.entries(request.env)
       .filter((entry): entry is [string, string] => entry[1] !== undefined)
       .map(([key, value]) => `${key}=${value}`);
-    const fields = [id, request.dir, request.processId, request.cwd, String(request.args.length), ...request.args, String(env.length), ...env];
+    const fields = [kind, id, request.dir, request.processId, request.cwd, String(request.args.length), ...request.args, String(env.length), ...env];
     if (fields.some((f) => f.includes('\0'))) {
-      return Promise.reject(new BerthError('invalid-spec', 'arguments and environment may not contain NUL bytes'));
+      throw new BerthError('invalid-spec', 'arguments and environment may not contain NUL bytes');
     }
+    this.zygote ??= this.start();
+    this.zygote.stdin.write(fields.map((f) => `${f}\0`).join(''));
+  }
+
+  /**
+   * Launches a program that reports on a sync pipe (`_OCI_SYNCPIPE=3`, as conmon
+   * does) through a zygote helper that keeps the pipe open for the program's whole
+   * life; resolves with the program's first message. A program that says nothing
+   * within `timeoutMs` is killed.
+   */
+  launchSynced(args: string[], env: Record<string, string | undefined>, timeoutMs: number): Promise<string> {
+    const id = String(this.nextRequest++);
+    return new Promise<string>((resolve, reject) => {
+      let pid = 0;
+      const timer = setTimeout(() => {
+        this.inflight.delete(id);
+        if (pid > 0) killGroup(pid);
+        reject(new Error(`did not report within ${timeoutMs} ms and was killed`));
+      }, timeoutMs);
+      const settle = (fn: () => void) => {
+        clearTimeout(timer);
+        fn();
+      };
+      this.inflight.set(id, {
+        started: () => {},
+        exited: () => {},
+        launched: (launched) => (pid = launched),
+        said: (message) => settle(() => resolve(message)),
+        failed: (error) => settle(() => reject(error)),
+      });
+      try {
+        this.send('C', id, { dir: '/', processId: 'sync', args, env, cwd: '/' });
+      } catch (err) {
+        this.inflight.delete(id);
+        settle(() => reject(err as Error));
+      }
+    });
+  }
+
+  /** Starts a process through a fresh monitor; resolves once it runs. */
+  spawn(request: SpawnRequest, onExit: (exit: ShimExit) => void, timeoutMs: number): Promise<Started> {
+    const id = String(this.nextRequest++);
     return new Promise<Started>((resolve, reject) => {
       const timer = setTimeout(() => {
         // Too late for the caller; should it start after all, it must not run unsupervised.
@@ -134,7 +180,13 @@ export class ShimClient {
         },
         exited: onExit,
       });
-      this.zygote!.stdin.write(fields.map((f) => `${f}\0`).join(''));
+      try {
+        this.send('S', id, request);
+      } catch (err) {
+        clearTimeout(timer);
+        this.inflight.delete(id);
+        reject(err as Error);
+      }
     });
   }
 

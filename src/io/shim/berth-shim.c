@@ -19,8 +19,17 @@
  * Monitors outlive the supervisor and the zygote: if nobody reads stdout any
  * more, the exit file still holds the truth.
  *
+ * The zygote also launches programs that report on a sync pipe (conmon's
+ * `_OCI_SYNCPIPE`): a helper holds the pipe's read end for as long as the
+ * program keeps its write end, so the program never dies of SIGPIPE because the
+ * supervisor did. It reports:
+ *
+ *   P <req> <pid>                       the program runs (in a process group of its own)
+ *   C <req> <first message, one line>   what it said first
+ *
  * A request is a run of NUL-terminated fields:
- *   req, dir, proc, cwd, argc, argv..., envc, env...
+ *   kind (S: spawn and monitor, C: launch with a held sync pipe), req, dir, proc, cwd,
+ *   argc, argv..., envc, env...
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -42,6 +51,8 @@ struct request {
   char *req, *dir, *proc, *cwd;
   char **argv, **envp;
 };
+
+static void reset_signals(void);
 
 static void say(const char *line) {
   size_t len = strlen(line), off = 0;
@@ -101,10 +112,7 @@ static int write_file(const char *dir, const char *proc, const char *suffix, con
 
 /* In the forked child: become the process the request describes, or report why not on errfd. */
 static void become(const struct request *r, int errfd) {
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
-  for (int sig = 1; sig < NSIG; sig++) signal(sig, SIG_DFL);
+  reset_signals();
   setpgid(0, 0);
   char log[4096];
   snprintf(log, sizeof log, "%s/%s.log", r->dir, r->proc);
@@ -173,6 +181,73 @@ static void monitor(struct request *r) {
   _exit(0);
 }
 
+/* Resets what a forked child inherited from the zygote before it execs. */
+static void reset_signals(void) {
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  for (int sig = 1; sig < NSIG; sig++) signal(sig, SIG_DFL);
+}
+
+/* The helper of a C request: start the program with the sync pipe's write end as fd 3, pass on its first message, drain the rest. */
+static void launch_synced(struct request *r) {
+  char line[4096];
+  signal(SIGCHLD, SIG_DFL);
+  signal(SIGPIPE, SIG_IGN);
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    snprintf(line, sizeof line, "F %s %d %s\n", r->req, errno, strerror(errno));
+    say(line);
+    _exit(1);
+  }
+  pid_t pid = fork();
+  if (pid == 0) {
+    reset_signals();
+    setpgid(0, 0);
+    int null = open("/dev/null", O_RDWR);
+    dup2(null, STDIN_FILENO);
+    dup2(null, STDOUT_FILENO);
+    dup2(null, STDERR_FILENO);
+    dup2(fds[1], 3); /* dup2 clears close-on-exec on the copy */
+    environ = r->envp;
+    execvp(r->argv[0], r->argv);
+    _exit(127);
+  }
+  close(fds[1]);
+  if (pid < 0) {
+    snprintf(line, sizeof line, "F %s %d %s\n", r->req, errno, strerror(errno));
+    say(line);
+    _exit(1);
+  }
+  snprintf(line, sizeof line, "P %s %d\n", r->req, (int)pid);
+  say(line);
+  char message[3800];
+  size_t n = 0;
+  int reported = 0;
+  for (;;) {
+    ssize_t got = read(fds[0], message + n, sizeof message - 1 - n);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;
+    if (reported) continue; /* later messages (an exec's exit status) are drained, not needed */
+    n += (size_t)got;
+    message[n] = 0;
+    char *end = strchr(message, '}');
+    if (!end && n < sizeof message - 1) continue;
+    if (end) end[1] = 0;
+    for (char *c = message; *c; c++)
+      if (*c == '\n') *c = ' ';
+    snprintf(line, sizeof line, "C %s %s\n", r->req, message);
+    say(line);
+    reported = 1;
+  }
+  if (!reported) {
+    snprintf(line, sizeof line, "F %s 0 exited without reporting on its sync pipe\n", r->req);
+    say(line);
+  }
+  waitpid(pid, NULL, 0);
+  _exit(0);
+}
+
 /* Reads NUL-terminated fields from stdin, one request at a time. */
 static char *buf;
 static size_t len, cap, pos;
@@ -216,9 +291,9 @@ int main(int argc, char **argv) {
       len -= pos;
       pos = 0;
     }
-    size_t head[5];
-    fields(5, head); /* req, dir, proc, cwd, argc */
-    size_t nargs = strtoul(buf + head[4], NULL, 10);
+    size_t head[6];
+    fields(6, head); /* kind, req, dir, proc, cwd, argc */
+    size_t nargs = strtoul(buf + head[5], NULL, 10);
     size_t *argo = calloc(nargs + 1, sizeof *argo);
     fields(nargs, argo);
     size_t envc_off;
@@ -227,7 +302,8 @@ int main(int argc, char **argv) {
     size_t *envo = calloc(nenv + 1, sizeof *envo);
     fields(nenv, envo);
 
-    struct request r = {buf + head[0], buf + head[1], buf + head[2], buf + head[3], NULL, NULL};
+    int synced = buf[head[0]] == 'C';
+    struct request r = {buf + head[1], buf + head[2], buf + head[3], buf + head[4], NULL, NULL};
     r.argv = calloc(nargs + 1, sizeof *r.argv);
     r.envp = calloc(nenv + 1, sizeof *r.envp);
     for (size_t i = 0; i < nargs; i++) r.argv[i] = buf + argo[i];
@@ -241,6 +317,7 @@ int main(int argc, char **argv) {
       if (m == 0) {
         close(STDIN_FILENO);
         open("/dev/null", O_RDONLY);
+        if (synced) launch_synced(&r);
         monitor(&r);
       } else if (m < 0) {
         char line[256];
