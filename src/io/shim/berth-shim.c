@@ -110,6 +110,17 @@ static int write_file(const char *dir, const char *proc, const char *suffix, con
   return 0;
 }
 
+/* A forked helper's set-up: it reaps its own child, ignores a gone reader, and gets a pipe to it (or reports why not, and ends). */
+static void helper_pipe(const struct request *r, int fds[2]) {
+  signal(SIGCHLD, SIG_DFL);
+  signal(SIGPIPE, SIG_IGN);
+  if (pipe2(fds, O_CLOEXEC) == 0) return;
+  char line[512];
+  snprintf(line, sizeof line, "F %s %d %s\n", r->req, errno, strerror(errno));
+  say(line);
+  _exit(1);
+}
+
 /* In the forked child: become the process the request describes, or report why not on errfd. */
 static void become(const struct request *r, int errfd) {
   reset_signals();
@@ -135,15 +146,9 @@ fail:;
 /* The monitor: start the process, then reap until nothing is left, recording its exit. */
 static void monitor(struct request *r) {
   char line[512];
-  signal(SIGCHLD, SIG_DFL);
-  signal(SIGPIPE, SIG_IGN);
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) {
-    snprintf(line, sizeof line, "F %s %d %s\n", r->req, errno, strerror(errno));
-    say(line);
-    _exit(1);
-  }
+  helper_pipe(r, fds);
   pid_t pid = fork();
   if (pid == 0) {
     close(fds[0]);
@@ -192,14 +197,8 @@ static void reset_signals(void) {
 /* The helper of a C request: start the program with the sync pipe's write end as fd 3, pass on its first message, drain the rest. */
 static void launch_synced(struct request *r) {
   char line[4096];
-  signal(SIGCHLD, SIG_DFL);
-  signal(SIGPIPE, SIG_IGN);
   int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) {
-    snprintf(line, sizeof line, "F %s %d %s\n", r->req, errno, strerror(errno));
-    say(line);
-    _exit(1);
-  }
+  helper_pipe(r, fds);
   pid_t pid = fork();
   if (pid == 0) {
     reset_signals();
