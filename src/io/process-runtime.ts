@@ -17,7 +17,7 @@ import { BerthError } from '../errors.js';
 import type { ContainerSpec, ContainerStats, ExitInfo, ProcessSpec } from '../types.js';
 import { INIT, type ResolvedSignal } from '../validate.js';
 import { exitFrom } from './exit-status.js';
-import type { ExitListener, RestoredContainer, Runtime } from './runtime.js';
+import type { ExitListener, RestoredContainer, Runtime, StartedProcess } from './runtime.js';
 import { ShimClient } from './shim-client.js';
 import { moveAside } from './quarantine.js';
 import { readExitRecord } from './shim-records.js';
@@ -32,6 +32,7 @@ interface LiveProcess {
   monitorPid: number;
   /** Its exit has been reported (or is being reported by restore): reported once, never again. */
   exited: boolean;
+  startedAt?: Date;
 }
 
 interface ContainerState {
@@ -219,12 +220,12 @@ export class ProcessRuntime implements Runtime {
     if (recorded) this.deliver(state, processId, recorded);
   }
 
-  async start(id: string): Promise<{ pid: number }> {
+  async start(id: string): Promise<StartedProcess> {
     const state = this.state(id);
     return this.spawn(id, state, INIT, state.spec);
   }
 
-  async exec(id: string, execId: string, spec: ProcessSpec): Promise<{ pid: number }> {
+  async exec(id: string, execId: string, spec: ProcessSpec): Promise<StartedProcess> {
     const state = this.state(id);
     // Checked synchronously before the spawn: no exec can start after init was reaped.
     if (state.initExited) throw new BerthError('invalid-state', `container ${id} has exited; cannot exec ${execId}`);
@@ -238,7 +239,7 @@ export class ProcessRuntime implements Runtime {
     return this.spawn(id, state, execId, merged);
   }
 
-  private async spawn(id: string, state: ContainerState, processId: string, spec: ProcessSpec): Promise<{ pid: number }> {
+  private async spawn(id: string, state: ContainerState, processId: string, spec: ProcessSpec): Promise<StartedProcess> {
     // Registered before the spawn: the exit report may arrive on the heels of the start report.
     const live: LiveProcess = { pid: 0, monitorPid: 0, exited: false };
     state.processes.set(processId, live);
@@ -250,11 +251,12 @@ export class ProcessRuntime implements Runtime {
       );
       live.pid = started.pid;
       live.monitorPid = started.monitorPid;
+      live.startedAt = started.startedAt;
     } catch (err) {
       state.processes.delete(processId);
       throw new BerthError('runtime-error', `cannot start ${processId} of ${id}: ${(err as Error).message}`);
     }
-    return { pid: live.pid };
+    return { pid: live.pid, startedAt: live.startedAt };
   }
 
   /** Reports an exit exactly once, however many ways it was learned (shim report, exit file, watchdog). */

@@ -11,7 +11,7 @@ import { textOfK8sLog } from './k8s-log.js';
 import { isSameProcess, processAlive, processRunning, processStartTime } from './os-process.js';
 import type { StoredContainer } from './projection.js';
 import { moveAside } from './quarantine.js';
-import type { ExitListener, RestoredContainer, Runtime } from './runtime.js';
+import type { ExitListener, RestoredContainer, Runtime, StartedProcess } from './runtime.js';
 
 export interface RuncOptions {
   /** runc binary (default: `runc` on PATH). */
@@ -166,13 +166,13 @@ export class RuncRuntime implements Runtime {
     }
   }
 
-  async start(id: string): Promise<{ pid: number }> {
+  async start(id: string): Promise<StartedProcess> {
     const state = this.state(id);
     await this.runc(['start', id]);
     return { pid: state.processes.get(INIT)!.pid };
   }
 
-  async exec(id: string, execId: string, spec: ProcessSpec): Promise<{ pid: number }> {
+  async exec(id: string, execId: string, spec: ProcessSpec): Promise<StartedProcess> {
     const state = this.state(id);
     // The bundle's process is the template (user, capabilities, rlimits); args, env and cwd are the exec's.
     const base = (JSON.parse(readFileSync(join(state.bundle, 'config.json'), 'utf8')) as { process: Record<string, unknown> }).process;

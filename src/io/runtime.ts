@@ -11,6 +11,12 @@ export interface RestoredContainer {
   exits: { processId: string; exit: ExitInfo }[];
 }
 
+/** A process that runs: its pid and, where the runtime saw it, when it was exec'd. */
+export interface StartedProcess {
+  pid: number;
+  startedAt?: Date;
+}
+
 export type ExitListener = (containerId: string, processId: string, exit: ExitInfo) => void;
 
 /**
@@ -22,8 +28,8 @@ export interface Runtime {
   /** Validates the spec and prepares the container's on-disk state; leaves nothing behind on failure. */
   create(id: string, spec: ContainerSpec): Promise<void>;
   /** Starts init; resolves once it runs. */
-  start(id: string): Promise<{ pid: number }>;
-  exec(id: string, execId: string, spec: ProcessSpec): Promise<{ pid: number }>;
+  start(id: string): Promise<StartedProcess>;
+  exec(id: string, execId: string, spec: ProcessSpec): Promise<StartedProcess>;
   signal(id: string, processId: string, signal: ResolvedSignal): Promise<void>;
   pause(id: string): Promise<void>;
   resume(id: string): Promise<void>;

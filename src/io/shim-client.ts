@@ -29,6 +29,8 @@ export interface ShimExit {
 export interface Started {
   pid: number;
   monitorPid: number;
+  /** When the process was exec'd, as the monitor saw it. */
+  startedAt: Date;
 }
 
 interface Inflight {
@@ -99,7 +101,7 @@ export class ShimClient {
       inflight.said?.(rest.join(' '));
     } else if (kind === 'S') {
       this.started.add(request!);
-      inflight.started({ pid: Number(rest[0]), monitorPid: Number(rest[1]) });
+      inflight.started({ pid: Number(rest[0]), monitorPid: Number(rest[1]), startedAt: new Date(Number(rest[2])) });
     }
     else if (kind === 'F') {
       this.inflight.delete(request!);

@@ -55,6 +55,8 @@ export interface OpInput {
 
 export interface OpOutput {
   pid?: number;
+  /** When a started process was exec'd, if the runtime saw it: the time its start row carries. */
+  startedAt?: Date;
   /** What a query-like operation (stats, checkpoint) answers. */
   value?: unknown;
 }
@@ -175,7 +177,15 @@ export const containerMachine = setup({
         const started = { ...context.processes, [request.execId]: { status: 'running' as const, pid: output.pid } };
         enqueue.assign({ processes: started });
         enqueue.sendParent(
-          record({ type: 'start-process', id: context.id, processId: request.execId, from: 'created', to: 'running', pid: output.pid }),
+          record({
+            type: 'start-process',
+            id: context.id,
+            processId: request.execId,
+            from: 'created',
+            to: 'running',
+            pid: output.pid,
+            ...(output.startedAt ? { time: output.startedAt } : {}),
+          }),
         );
         enqueue.sendParent(settle({ requestId: request.requestId, value: { pid: output.pid } }));
         enqueue.sendTo(request.execId, { type: 'STARTED', pid: output.pid! });
@@ -222,11 +232,19 @@ export const containerMachine = setup({
       enqueue.sendParent(settle({ requestId: context.outcome!.request.requestId! }));
     }),
     recordStart: enqueueActions(({ context, enqueue }) => {
-      const pid = context.outcome!.output.pid!;
+      const { pid, startedAt } = context.outcome!.output as { pid: number; startedAt?: Date };
       const init = context.processes[INIT]!;
       enqueue.assign({ processes: { ...context.processes, [INIT]: { ...init, status: 'running', pid } } });
       enqueue.sendParent(
-        record({ type: 'start-container', id: context.id, processId: INIT, from: 'created', to: 'running', pid }),
+        record({
+          type: 'start-container',
+          id: context.id,
+          processId: INIT,
+          from: 'created',
+          to: 'running',
+          pid,
+          ...(startedAt ? { time: startedAt } : {}),
+        }),
       );
       enqueue.sendParent(settle({ requestId: context.outcome!.request.requestId!, value: { pid } }));
       enqueue.sendTo(INIT, { type: 'STARTED', pid });

@@ -12,7 +12,7 @@
  *
  * then reports on stdout, one line per write (atomic on a pipe):
  *
- *   S <req> <pid> <monitor pid>         started
+ *   S <req> <pid> <monitor pid> <ms>    started (at unix ms)
  *   F <req> <errno> <message>           could not start
  *   X <req> <code> <signal> <unix ms>   exited
  *
@@ -168,7 +168,7 @@ static void monitor(struct request *r) {
   unsigned long long started = start_time(pid);
   snprintf(line, sizeof line, "%d %llu %d %llu\n", (int)pid, started, (int)getpid(), start_time(getpid()));
   write_file(r->dir, r->proc, "pid", line);
-  snprintf(line, sizeof line, "S %s %d %d\n", r->req, (int)pid, (int)getpid());
+  snprintf(line, sizeof line, "S %s %d %d %lld\n", r->req, (int)pid, (int)getpid(), now_ms());
   say(line);
 
   int status;
