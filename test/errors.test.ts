@@ -114,6 +114,18 @@ describe('typed errors, with nothing left half-done', () => {
     expect((await sv.wait('c', 'e')).status).toBe(0);
   });
 
+  it('says which runtime can do what the process runtime cannot', async () => {
+    const sv = await openSupervisor();
+    await sv.create({ id: 'c', process: { args: ['sleep', '30'] } });
+    await sv.start('c');
+    expect(await codeOf(sv.stats('c'))).toBe('unsupported');
+    expect(await codeOf(sv.update('c', { memory: { limit: 1 << 20 } }))).toBe('unsupported');
+    expect(await codeOf(sv.checkpoint('c', { name: 'x' }))).toBe('unsupported');
+    expect(await codeOf(sv.create({ id: 'b', bundle: '/nonexistent' }))).toBe('invalid-spec');
+    expect(sv.get('c').status).toBe('running');
+    expect(sv.list().map((c) => c.id)).toEqual(['c']);
+  });
+
   it('validates event queries', async () => {
     const sv = await openSupervisor();
     expect(await codeOf(() => sv.events({ types: ['nope' as 'exit'] }))).toBe('invalid-spec');

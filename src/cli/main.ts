@@ -17,6 +17,7 @@ import { runDaemon } from './daemon.js';
 import { daemonBackend } from './daemon-backend.js';
 import { localBackend } from './local-backend.js';
 import { containersTable, eventLine } from './output.js';
+import { tailLog } from './tail-log.js';
 
 interface Globals {
   stateDir: string;
@@ -66,6 +67,9 @@ async function withBackend<T>(fn: (backend: Backend) => Promise<T>, extra: { ins
   }
 }
 
+/** Where a process's output is captured (both runtimes; the CLI reads it directly, daemon or not). */
+const logPath = (id: string, processId: string) => join(globals().stateDir, 'containers', id, `${processId}.log`);
+
 const print = (value: unknown, human: () => string) => console.log(globals().json ? JSON.stringify(value, null, 2) : human());
 
 function parsePairs(pairs: string[] = [], what: string): Record<string, string> {
@@ -113,13 +117,17 @@ createFlags(program.command('run <id> [command...]').description('create and sta
   .action(async (id: string, command: string[], flags: CreateFlags & { detach?: boolean; rm?: boolean }) => {
     const status = await withBackend(async (b) => {
       await withSpinner(flags.bundle ? `creating ${id} from ${flags.bundle}` : `creating ${id}`, b.create(createOptions(id, command, flags)));
-      const { pid } = await b.start(id);
+      const tail = flags.detach || globals().json ? undefined : tailLog(logPath(id, 'init'));
+      const { pid } = await b.start(id).catch((err: unknown) => {
+        tail?.stop();
+        throw err;
+      });
       if (flags.detach) {
         print({ id, pid }, () => `${id} started, pid ${pid}`);
         return 0;
       }
       const exit = await b.wait(id);
-      process.stdout.write(await b.logs(id));
+      tail?.stop();
       if (flags.rm) await b.delete(id);
       if (globals().json) print(exit, () => '');
       return exit.status;
@@ -151,13 +159,19 @@ program
   .option('--cwd <dir>', 'working directory')
   .action(async (id: string, command: string[], flags: { execId: string; detach?: boolean; env?: string[]; cwd?: string }) => {
     const status = await withBackend(async (b) => {
-      const { pid } = await b.exec(id, { execId: flags.execId, args: command, env: parsePairs(flags.env, '--env'), cwd: flags.cwd });
+      const tail = flags.detach || globals().json ? undefined : tailLog(logPath(id, flags.execId));
+      const { pid } = await b
+        .exec(id, { execId: flags.execId, args: command, env: parsePairs(flags.env, '--env'), cwd: flags.cwd })
+        .catch((err: unknown) => {
+          tail?.stop();
+          throw err;
+        });
       if (flags.detach) {
         print({ id, execId: flags.execId, pid }, () => `${flags.execId} started in ${id}, pid ${pid}`);
         return 0;
       }
       const exit = await b.wait(id, flags.execId);
-      process.stdout.write(await b.logs(id, flags.execId));
+      tail?.stop();
       if (globals().json) print(exit, () => '');
       return exit.status;
     });
