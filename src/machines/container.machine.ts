@@ -43,6 +43,8 @@ export interface ContainerContext {
   initExit?: ExitInfo;
   /** Restore only: starts that happened while no supervisor ran, journaled on boot. */
   startedWhileDown: { processId: string; pid: number }[];
+  /** An OOM kill reported before the start was journaled; journaled right after it. */
+  pendingOom?: boolean;
 }
 
 export interface OpInput {
@@ -248,6 +250,10 @@ export const containerMachine = setup({
       );
       enqueue.sendParent(settle({ requestId: context.outcome!.request.requestId!, value: { pid } }));
       enqueue.sendTo(INIT, { type: 'STARTED', pid });
+      if (context.pendingOom) {
+        enqueue.sendParent(record({ type: 'oom', id: context.id }));
+        enqueue.assign({ pendingOom: false });
+      }
     }),
     recordTransition: enqueueActions(
       ({ context, enqueue }, params: { type: 'pause' | 'resume' | 'delete'; from: ContainerStatus; to: ContainerStatus }) => {
@@ -321,7 +327,11 @@ export const containerMachine = setup({
   }),
   on: {
     REQUEST: { actions: 'enqueue' },
-    OOM: { actions: 'recordOom' },
+    // Like an early exit, an OOM kill seen before the start is journaled waits for it.
+    OOM: [
+      { guard: ({ context }) => context.status === 'creating' || context.status === 'created', actions: assign({ pendingOom: true }) },
+      { actions: 'recordOom' },
+    ],
     // Exits the lifecycle region does not take itself (see `running` and `paused` for init's).
     EXITED: [
       {
