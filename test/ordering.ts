@@ -6,7 +6,7 @@ import type { BerthEvent } from '../src/index.js';
  * - seq strictly increases;
  * - per container: create first; start-container before any exit; start-process
  *   of an exec before its exit; every exit exactly once; every exec exit before
- *   init's exit; no start-process after init's exit; delete last.
+ *   init's exit; no start-process after init's exit; oom after the start; delete last.
  */
 export function checkOrdering(events: BerthEvent[]): void {
   for (let i = 1; i < events.length; i++) expect(events[i]!.seq).toBeGreaterThan(events[i - 1]!.seq);
@@ -33,6 +33,7 @@ export function checkOrdering(events: BerthEvent[]): void {
         expect(index, `${where}: exec started after init exit`).toBeLessThan(initExit);
       }
       if (event.type === 'delete') expect(index, `${where}: delete not last`).toBe(rows.length - 1);
+      if (event.type === 'oom') expect(index, `${where}: oom before start-container`).toBeGreaterThan(start);
     });
     if (initExit >= 0) {
       // Every exec that started has exited by the time init's exit is published.

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Supervisor } from '../../src/index.js';
 import { brief, openSupervisor, storedEvents, tempDir } from '../helpers.js';
+import { checkOrdering } from '../ordering.js';
 import { busyboxBundle, canRunContainers, ROOTFS_DIRS } from '../support/busybox-bundle.js';
 
 /** Real runc containers need root, runc, conmon and busybox-static; CI installs them, so there they always run. */
@@ -77,6 +78,7 @@ runc('the runc runtime, with conmon as the shim (containerd v0.2 integration sui
     await container(sv, 'oom', ['sh', '-c', 'x=aaaaaaaaaaaaaaaa; while true; do x=$x$x; done'], 8 * 1024 * 1024);
     expect((await sv.wait('oom')).status).toBe(137);
     expect(brief(await storedEvents(sv))).toEqual(['create', 'start-container:init', 'oom', 'exit:init=137']);
+    checkOrdering(await storedEvents(sv));
   });
 
   it('TopExecEcho: an exec with its exit code and output', async () => {
