@@ -183,12 +183,26 @@ export class RuncRuntime implements Runtime {
       const proc = await this.monitored(state, execId, ['--exec', '--exec-process-spec', processJson]);
       return { pid: proc.pid };
     } catch (err) {
-      const init = state.processes.get(INIT);
-      if (!init || init.exited || !processRunning(init.pid)) {
+      if (await this.initGone(state)) {
         // The race every supervisor has: init died while the exec was starting.
         throw new BerthError('invalid-state', `container ${id} exited while exec ${execId} was starting: ${(err as Error).message}`);
       }
       throw new BerthError('runtime-error', `cannot exec ${execId} in ${id}: ${(err as Error).message}`);
+    }
+  }
+
+  /**
+   * Whether init is gone, or going: a dying process loses its namespaces (what
+   * makes a racing `runc exec` fail) a moment before it becomes a zombie, so an
+   * exec failure gives it a short while to finish dying before calling it a runtime error.
+   */
+  private async initGone(state: RuncContainer): Promise<boolean> {
+    const deadline = Date.now() + 500;
+    for (;;) {
+      const init = state.processes.get(INIT);
+      if (!init || init.exited || !processRunning(init.pid)) return true;
+      if (Date.now() > deadline) return false;
+      await new Promise((done) => setTimeout(done, 10));
     }
   }
 
