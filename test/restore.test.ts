@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { firstValueFrom, take, toArray } from 'rxjs';
+import { firstValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { judgeProcess } from '../src/io/process-restore.js';
 import { processStartTime } from '../src/io/os-process.js';

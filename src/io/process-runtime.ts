@@ -1,6 +1,4 @@
 import {
-  accessSync,
-  constants as fsConstants,
   existsSync,
   mkdirSync,
   rmSync,
@@ -12,12 +10,13 @@ import {
 } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
-import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { BerthError } from '../errors.js';
 import type { ContainerSpec, ContainerStats, ExitInfo, ProcessSpec } from '../types.js';
 import { INIT, type ResolvedSignal } from '../validate.js';
 import { exitFrom } from './exit-status.js';
 import type { ExitListener, RestoredContainer, Runtime, StartedProcess } from './runtime.js';
+import { lookPath } from './find-binary.js';
 import { ShimClient } from './shim-client.js';
 import { moveAside } from './quarantine.js';
 import { readExitRecord } from './shim-records.js';
@@ -50,20 +49,9 @@ interface ContainerState {
 
 /** Resolves a command the way execvp would, to fail at create rather than at start. */
 function resolveExecutable(command: string, cwd: string, env: Record<string, string | undefined>): string {
-  const notFound = new BerthError('invalid-spec', `exec: ${JSON.stringify(command)}: executable file not found in $PATH`);
-  const candidates = command.includes('/')
-    ? [isAbsolute(command) ? command : resolve(cwd, command)]
-    : (env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, command));
-  for (const candidate of candidates) {
-    try {
-      if (!statSync(candidate).isFile()) continue;
-      accessSync(candidate, fsConstants.X_OK);
-      return candidate;
-    } catch {
-      // try the next PATH entry
-    }
-  }
-  throw notFound;
+  const found = lookPath(command, cwd, env.PATH);
+  if (found) return found;
+  throw new BerthError('invalid-spec', `exec: ${JSON.stringify(command)}: executable file not found in $PATH`);
 }
 
 function checkCwd(cwd: string): void {

@@ -48,7 +48,27 @@ export const supervisorMachine = setup({
     events: {} as SupervisorEvent,
   },
   actors: { container: containerMachine },
+  guards: {
+    /** The event names a container in the registry. */
+    known: ({ context, event }) => 'id' in event && event.id in context.containers,
+  },
   actions: {
+    /** Spawns a container actor, new (CREATE) or restored (RESTORE), into the registry. */
+    register: assign({
+      containers: ({ context, event, spawn }) => {
+        if (event.type !== 'CREATE' && event.type !== 'RESTORE') return context.containers;
+        const { id, spec, labels, createdAt } = event;
+        const input = event.type === 'CREATE' ? { requestId: event.requestId } : { restore: event.restore };
+        return { ...context.containers, [id]: spawn('container', { id, input: { id, spec, labels, createdAt, ...input } }) };
+      },
+    }),
+    /** Hands a request, an exit or an OOM kill to the container it names (checked by `known`). */
+    forward: enqueueActions(({ context, event, enqueue }) => {
+      const container = context.containers[(event as { id: string }).id]!;
+      if (event.type === 'REQUEST') enqueue.sendTo(container, { type: 'REQUEST', request: event.request });
+      else if (event.type === 'EXITED') enqueue.sendTo(container, { type: 'EXITED', processId: event.processId, exit: event.exit });
+      else if (event.type === 'OOM') enqueue.sendTo(container, { type: 'OOM' });
+    }),
     /** Appends to the journal; provided by the supervisor. */
     record: (_, _params: { entry: JournalEntry; detail?: ContainerDetail }) => {},
     /** Answers an API call once the journal has committed what came before; provided by the supervisor. */
@@ -74,51 +94,21 @@ export const supervisorMachine = setup({
               }),
             },
           },
+          { actions: 'register' },
+        ],
+        REQUEST: [
+          { guard: 'known', actions: 'forward' },
           {
-            actions: assign({
-              containers: ({ context, event, spawn }) => ({
-                ...context.containers,
-                [event.id]: spawn('container', {
-                  id: event.id,
-                  input: {
-                    id: event.id,
-                    spec: event.spec,
-                    labels: event.labels,
-                    createdAt: event.createdAt,
-                    requestId: event.requestId,
-                  },
-                }),
-              }),
-            }),
+            guard: ({ event }) => event.request.requestId !== undefined,
+            actions: {
+              type: 'settle',
+              params: ({ event }) => ({ settlement: { requestId: event.request.requestId!, error: notFound(event.id) } }),
+            },
           },
         ],
-        REQUEST: {
-          actions: enqueueActions(({ context, event, enqueue }) => {
-          const container = context.containers[event.id];
-          if (container) enqueue.sendTo(container, { type: 'REQUEST', request: event.request });
-          else if (event.request.requestId !== undefined) {
-            enqueue({ type: 'settle', params: { settlement: { requestId: event.request.requestId, error: notFound(event.id) } } });
-          }
-          }),
-        },
-        EXITED: {
-          actions: enqueueActions(({ context, event, enqueue }) => {
-          const container = context.containers[event.id];
-          if (container) enqueue.sendTo(container, { type: 'EXITED', processId: event.processId, exit: event.exit });
-          }),
-        },
+        EXITED: { guard: 'known', actions: 'forward' },
         /** A container from before a restart, resuming where the journal left it (see `booting`). */
-        RESTORE: {
-          actions: assign({
-            containers: ({ context, event, spawn }) => ({
-              ...context.containers,
-              [event.id]: spawn('container', {
-                id: event.id,
-                input: { id: event.id, spec: event.spec, labels: event.labels, createdAt: event.createdAt, restore: event.restore },
-              }),
-            }),
-          }),
-        },
+        RESTORE: { actions: 'register' },
         /** A container directory restore could not load was moved aside: journaled, not silently dropped. */
         QUARANTINED: {
           actions: {
@@ -126,12 +116,7 @@ export const supervisorMachine = setup({
             params: ({ event }) => ({ entry: { type: 'quarantine' as const, id: event.id, reason: event.reason } }),
           },
         },
-        OOM: {
-          actions: enqueueActions(({ context, event, enqueue }) => {
-            const container = context.containers[event.id];
-            if (container) enqueue.sendTo(container, { type: 'OOM' });
-          }),
-        },
+        OOM: { guard: 'known', actions: 'forward' },
         RECORD: { actions: { type: 'record', params: ({ event }) => ({ entry: event.entry, detail: event.detail }) } },
         SETTLE: { actions: { type: 'settle', params: ({ event }) => ({ settlement: event.settlement }) } },
         GONE: {
