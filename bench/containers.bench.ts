@@ -50,17 +50,21 @@ export async function containersBench(): Promise<Result[]> {
   const sv = await Supervisor.open({ stateDir: join(scratch.dir, 'berth'), runtime: 'runc', logger: pino({ level: 'silent' }) });
   const ctd = await startContainerd(join(scratch.dir, 'containerd'));
   try {
+    const phases: Record<'create' | 'start' | 'wait' | 'delete', number[]> = { create: [], start: [], wait: [], delete: [] };
     const berthLifecycle = async (id: string) => {
-      await sv.create({ id, bundle });
-      await sv.start(id);
-      await sv.wait(id);
-      await sv.delete(id);
+      phases.create.push(await timed(() => sv.create({ id, bundle })));
+      phases.start.push(await timed(() => sv.start(id)));
+      phases.wait.push(await timed(() => sv.wait(id)));
+      phases.delete.push(await timed(() => sv.delete(id)));
     };
     // `runc run` creates, starts, waits and deletes (without --keep).
     const runcLifecycle = (id: string) => run('runc', ['--root', runcRoot, 'run', '--bundle', bundle, id]);
     const ctrLifecycle = (id: string) => run('ctr', ['--address', ctd.socket, '-n', 'bench', 'run', '--rm', '--rootfs', rootfs, id, '/bin/true']);
 
     const berth = median(await series((i) => berthLifecycle(`b${i}`)));
+    const breakdown = Object.entries(phases)
+      .map(([phase, times]) => `${phase} ${fmt(median(times), 1)}`)
+      .join(', ');
     const bare = median(await series((i) => runcLifecycle(`r${i}`)));
     const ctr = median(await series((i) => ctrLifecycle(`c${i}`)));
     const ids = Array.from({ length: CONCURRENT }, (_, i) => i);
@@ -70,7 +74,7 @@ export async function containersBench(): Promise<Result[]> {
       {
         name: `container lifecycle, busybox \`true\` (median of ${ROUNDS}) vs bare \`runc run\``,
         value: `${fmt(berth, 1)} ms`,
-        comparison: `bare runc ${fmt(bare, 1)} ms → ${fmt(berth / bare, 2)}×`,
+        comparison: `bare runc ${fmt(bare, 1)} ms → ${fmt(berth / bare, 2)}×; berth's phases (median ms): ${breakdown}`,
         goal: '≤ 1.3× bare runc',
         met: berth / bare <= 1.3,
       },
