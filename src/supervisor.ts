@@ -11,6 +11,7 @@ import { Journal } from './io/journal.js';
 import { findBinary } from './io/find-binary.js';
 import { ProcessRuntime } from './io/process-runtime.js';
 import { quarantineUnknown } from './io/quarantine.js';
+import { defaultCgroupParent } from './io/runc-bundle.js';
 import { RuncRuntime } from './io/runc-runtime.js';
 import { StateLock } from './io/state-lock.js';
 import { InspectorRelay, type RelayOptions } from './io/inspector-relay.js';
@@ -48,6 +49,13 @@ export interface SupervisorOptions {
   conmonPath?: string;
   /** runc runtime: global runc arguments (default `--root <stateDir>/runc`). */
   runtimeArgs?: string[];
+  /**
+   * runc runtime: the cgroup under which containers whose config names no
+   * `linux.cgroupsPath` are placed, as `<cgroupParent>/<id>` (default
+   * `/berth/<hash of the state dir>`, so that supervisors never share a cgroup).
+   * Not applied with runc's `--systemd-cgroup`, whose paths have another form.
+   */
+  cgroupParent?: string;
   /** How many journal rows to keep; 0 keeps all. Default 500. */
   retainCount?: number;
   /** How long a process may take to start before the start fails. Default 30 s. */
@@ -98,12 +106,20 @@ function createRuntime(options: SupervisorOptions, stateDir: string): Runtime {
   switch (options.runtime ?? 'process') {
     case 'process':
       return new ProcessRuntime(containersDir, startTimeoutMs);
-    case 'runc':
+    case 'runc': {
+      const runtimeArgs = options.runtimeArgs ?? ['--root', join(stateDir, 'runc')];
+      const systemd = runtimeArgs.includes('--systemd-cgroup');
+      const { cgroupParent } = options;
+      if (cgroupParent !== undefined && (!cgroupParent.startsWith('/') || cgroupParent.split('/').includes('..'))) {
+        throw new BerthError('invalid-spec', `cgroupParent must be an absolute cgroup path without '..', not ${JSON.stringify(cgroupParent)}`);
+      }
       return new RuncRuntime(containersDir, join(stateDir, 'checkpoints'), startTimeoutMs, {
         runc: findBinary(options.runcPath ?? 'runc', 'runc'),
         conmon: findBinary(options.conmonPath ?? 'conmon', 'conmon'),
-        runtimeArgs: options.runtimeArgs ?? ['--root', join(stateDir, 'runc')],
+        runtimeArgs,
+        cgroupParent: systemd ? undefined : (cgroupParent ?? defaultCgroupParent(stateDir)),
       });
+    }
     default:
       throw new BerthError('invalid-spec', `unknown runtime ${JSON.stringify(options.runtime)}; available: process, runc`);
   }

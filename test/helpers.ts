@@ -26,7 +26,12 @@ export async function openSupervisor(options: Partial<SupervisorOptions> = {}): 
     logger: pino({ level: 'silent' }),
     ...options,
   });
-  cleanups.push(() => sv.close());
+  cleanups.push(async () => {
+    // Deleted, not just closed: a runc container's cgroup and runc state live until it is deleted.
+    // After close() (some tests close it themselves), delete is refused and this is a no-op.
+    await Promise.all(sv.list().map((c) => sv.delete(c.id, { force: true }).catch(() => undefined)));
+    await sv.close();
+  });
   return sv;
 }
 

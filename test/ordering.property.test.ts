@@ -81,6 +81,7 @@ for (const runtime of RUNTIMES) describe.skipIf(!runtime.available)(`ordering gu
       expect(exits.sort()).toEqual([...started].sort());
       expect(sv.get('c').processes.every((p) => p.status === 'exited')).toBe(true);
     } finally {
+      await sv.delete('c', { force: true }).catch(() => undefined); // a runc container's cgroup lives until delete
       await sv.close();
     }
   });

@@ -11,6 +11,7 @@ import { textOfK8sLog } from './k8s-log.js';
 import { isSameProcess, processAlive, processRunning, processStartTime } from './os-process.js';
 import type { StoredContainer } from './projection.js';
 import { moveAside } from './quarantine.js';
+import { removeCgroupParent, runtimeBundle, writeRuntimeBundle } from './runc-bundle.js';
 import type { ExitListener, RestoredContainer, Runtime, StartedProcess } from './runtime.js';
 
 export interface RuncOptions {
@@ -20,6 +21,8 @@ export interface RuncOptions {
   conmon: string;
   /** Global runc arguments, e.g. ['--root', '/run/berth/runc']. */
   runtimeArgs: string[];
+  /** The cgroup of containers whose config names none: `<cgroupParent>/<id>` (see runc-bundle.ts). */
+  cgroupParent: string | undefined;
 }
 
 interface RuncProcess {
@@ -34,6 +37,7 @@ interface RuncProcess {
 interface RuncContainer {
   id: string;
   dir: string;
+  /** The bundle runc runs: the user's, rewritten into the container's dir (runc-bundle.ts). */
   bundle: string;
   processes: Map<string, RuncProcess>;
   /** conmon's persist dir, where it drops an `oom` file when the OOM killer acts. */
@@ -152,7 +156,14 @@ export class RuncRuntime implements Runtime {
     const dir = join(this.containersDir, id);
     moveAside(this.containersDir, dir); // a leftover is kept as evidence, never reused
     mkdirSync(join(dir, 'sockets'), { recursive: true });
-    const state: RuncContainer = { id, dir, bundle: spec.bundle, processes: new Map(), oomReported: false };
+    let bundle: string;
+    try {
+      bundle = writeRuntimeBundle(spec.bundle, dir, this.options.cgroupParent, id);
+    } catch (err) {
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
+    const state: RuncContainer = { id, dir, bundle, processes: new Map(), oomReported: false };
     this.containers.set(id, state);
     this.watchOom(state);
     try {
@@ -275,7 +286,7 @@ export class RuncRuntime implements Runtime {
 
   restore(stored: StoredContainer): RestoredContainer {
     const dir = join(this.containersDir, stored.id);
-    const bundle = 'bundle' in stored.spec ? stored.spec.bundle : '';
+    const bundle = runtimeBundle(dir);
     // An OOM kill seen before the crash was journaled with its exit; one seen since is reported with the exit.
     const state: RuncContainer = { id: stored.id, dir, bundle, processes: new Map(), oomReported: stored.status === 'exited' };
     this.containers.set(stored.id, state);
@@ -412,6 +423,7 @@ export class RuncRuntime implements Runtime {
       for (const proc of state.processes.values()) proc.watcher?.close();
     }
     this.containers.clear();
+    if (this.options.cgroupParent) removeCgroupParent(this.options.cgroupParent);
   }
 }
 

@@ -192,9 +192,15 @@ export class ShimClient {
     });
   }
 
-  /** Ends the zygote; monitors already started live on until their processes end. */
+  /**
+   * Ends the zygote; monitors already started live on until their processes end.
+   * Their reports are no longer anyone's business here: the exit files they write
+   * are what the next supervisor of this state dir reads.
+   */
   close(): void {
     this.zygote?.stdin.end();
     this.zygote = undefined;
+    this.inflight.clear();
+    this.started.clear();
   }
 }
