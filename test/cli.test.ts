@@ -87,7 +87,8 @@ describe('the berth CLI (daemonless)', () => {
     try {
       const run = await berth(dir, 'ps');
       expect(run.code).toBe(1);
-      expect(run.stderr).toContain(`pid ${process.pid}), which is not a berth daemon`);
+      expect(run.stderr).toMatch(new RegExp(`pid ${process.pid}: [^\\n]*\\), which is not a berth daemon`));
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
     } finally {
       await sv.close();
     }
@@ -102,8 +103,8 @@ describe('the berth CLI with berth daemon', () => {
       expect(statSync(join(dir, 'berth.sock')).mode & 0o777).toBe(0o600);
       expect((await berth(dir, 'run', '-d', 'c1', '--', 'sleep', '30')).code).toBe(0);
       expect((await berth(dir, 'ps')).stdout).toMatch(/c1\s+running/);
-      // The daemon holds the lock: a library open is refused, naming it.
-      await expect(Supervisor.open({ stateDir: dir })).rejects.toMatchObject({ code: 'locked', message: expect.stringContaining(`pid ${daemon.pid}`) });
+      // The daemon holds the lock: a library open is refused, naming it and its command line.
+      await expect(Supervisor.open({ stateDir: dir })).rejects.toMatchObject({ code: 'locked', message: expect.stringMatching(new RegExp(`pid ${daemon.pid}: .*main\\.js .*daemon`)) });
       expect((await berth(dir, 'run', 'c2', '--', 'sh', '-c', 'exit 4')).code).toBe(4);
       expect((await berth(dir, 'start', 'nope')).code).toBe(3);
     } finally {

@@ -55,7 +55,7 @@ async function withBackend<T>(fn: (backend: Backend) => Promise<T>, extra: { ins
       backend = await localBackend({ stateDir, runtime, logger: logger(logLevel), inspect: extra.inspect });
     } catch (err) {
       if (isBerthError(err, 'locked')) {
-        throw new BerthError('locked', `${err.message}, which is not a berth daemon: stop it, or use its own API`);
+        throw new BerthError('locked', `${err.message}, which is not a berth daemon: stop it, or run \`berth daemon\` so that commands can share the state dir`);
       }
       throw err;
     }

@@ -11,6 +11,15 @@ export function processStartTime(pid: number): number | undefined {
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
 }
 
+/** A process's command line, space-joined (undefined if it is gone). */
+export function commandLine(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+  } catch {
+    return undefined;
+  }
+}
+
 /** The same process as the one recorded, not a later one that reused its pid (containerd compared start times too). */
 export function isSameProcess(pid: number, startTime: number): boolean {
   return pid > 0 && processStartTime(pid) === startTime;

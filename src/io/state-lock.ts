@@ -1,7 +1,7 @@
 import { openSync, readFileSync, unlinkSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { BerthError } from '../errors.js';
-import { isSameProcess, processStartTime } from './os-process.js';
+import { commandLine, isSameProcess, processStartTime } from './os-process.js';
 
 /**
  * One supervisor per state dir. The lock file names its holder (pid and start
@@ -34,7 +34,9 @@ export class StateLock {
       }
       const [pid, startTime] = holder.trim().split(' ').map(Number);
       if (pid !== undefined && startTime !== undefined && isSameProcess(pid, startTime)) {
-        throw new BerthError('locked', `state dir ${stateDir} is in use by another supervisor (pid ${pid})`);
+        // Naming what holds it (`berth events --follow`, a test runner, ...) tells the user what to stop.
+        const command = commandLine(pid)?.slice(0, 120);
+        throw new BerthError('locked', `state dir ${stateDir} is in use by another supervisor (pid ${pid}${command ? `: ${command}` : ''})`);
       }
       try {
         unlinkSync(path); // stale: its holder is gone
