@@ -81,6 +81,28 @@ describe('the berth CLI (daemonless)', () => {
     expect(JSON.parse((await berth(dir, '--json', 'ps')).stdout)).toEqual([]);
   });
 
+  it('events --follow holds the state dir and serves it to other commands until interrupted', async () => {
+    const dir = tempDir();
+    const follower = spawn(process.execPath, [BIN, '--state-dir', dir, '--json', 'events', '--follow'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise<number | null>((done) => follower.once('exit', (code) => done(code)));
+    let out = '';
+    follower.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const socket = join(dir, 'berth.sock');
+    try {
+      await expect.poll(() => existsSync(socket), { timeout: 10_000 }).toBe(true);
+      expect(statSync(socket).mode & 0o777).toBe(0o600);
+      expect((await berth(dir, 'run', 'c', '--', 'sh', '-c', 'exit 2')).code).toBe(2);
+      await expect.poll(() => out.split('\n').filter(Boolean).length).toBe(3);
+      const seen = out.trim().split('\n').map((l) => JSON.parse(l) as { seq: number; type: string; status?: number });
+      expect(seen.map((e) => [e.seq, e.type, e.status])).toEqual([[1, 'create', undefined], [2, 'start-container', undefined], [3, 'exit', 2]]);
+    } finally {
+      follower.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
+    expect(existsSync(socket)).toBe(false);
+    expect(JSON.parse((await berth(dir, '--json', 'ps')).stdout)).toMatchObject([{ id: 'c', status: 'exited' }]);
+  });
+
   it('says so when a supervisor that is not a daemon holds the state dir', async () => {
     const dir = tempDir();
     const sv = await Supervisor.open({ stateDir: dir });

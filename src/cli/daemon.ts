@@ -10,11 +10,24 @@ import { lineReader, SOCKET_NAME, type Reply, type Request } from './protocol.js
 
 /**
  * `berth daemon`: one supervisor kept open, serving the CLI over a unix socket in
- * the state dir that only its owner may use (mode 0600). On SIGTERM or SIGINT it
- * closes and leaves the containers running, as containerd did.
+ * the state dir. On SIGTERM or SIGINT it closes and leaves the containers
+ * running, as containerd did.
  */
 export async function runDaemon(options: SupervisorOptions, logger: Logger): Promise<() => Promise<void>> {
   const sv = await Supervisor.open(options);
+  const stopServing = await serveSocket(sv, logger);
+  logger.info({ viewer: sv.viewerUrl }, 'berth daemon ready');
+  return async () => {
+    await stopServing();
+    await sv.close({ leaveRunning: true });
+  };
+}
+
+/**
+ * Serves an open supervisor to other berth commands over `<state-dir>/berth.sock`,
+ * which only its owner may use (mode 0600), until the returned function is called.
+ */
+export async function serveSocket(sv: Supervisor, logger: Logger): Promise<() => Promise<void>> {
   const socketPath = join(sv.stateDir, SOCKET_NAME);
   rmSync(socketPath, { force: true }); // a dead daemon's socket: we hold the lock now
   const clients = new Set<Socket>();
@@ -72,12 +85,11 @@ export async function runDaemon(options: SupervisorOptions, logger: Logger): Pro
     process.umask(umask);
   }
   chmodSync(socketPath, 0o600);
-  logger.info({ socket: socketPath, viewer: sv.viewerUrl }, 'berth daemon ready');
+  logger.info({ socket: socketPath }, 'serving the state dir');
 
   return async () => {
     server.close();
     for (const client of clients) client.destroy();
-    await sv.close({ leaveRunning: true });
     rmSync(socketPath, { force: true });
   };
 }

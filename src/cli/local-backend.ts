@@ -1,13 +1,26 @@
+import type { Logger } from 'pino';
 import { Supervisor, type SupervisorOptions } from '../supervisor.js';
 import type { Backend } from './backend.js';
+import { serveSocket } from './daemon.js';
 
 /**
  * Daemonless: the command opens the state dir itself, as Podman does. Containers
  * outlive it (their shims keep them), and the next command's open re-adopts them
  * and journals whatever happened in between.
+ *
+ * A command that runs until interrupted (`events --follow`, `viewer`) holds the
+ * state dir all that time, so it also serves it on the socket, as `berth daemon`
+ * does: other commands meanwhile go through it instead of being locked out.
  */
-export async function localBackend(options: SupervisorOptions): Promise<Backend> {
+export async function localBackend(options: SupervisorOptions & { logger: Logger }, serve = false): Promise<Backend> {
   const sv = await Supervisor.open(options);
+  let stopServing: (() => Promise<void>) | undefined;
+  try {
+    if (serve) stopServing = await serveSocket(sv, options.logger);
+  } catch (err) {
+    await sv.close({ leaveRunning: true });
+    throw err;
+  }
   return {
     create: (o) => sv.create(o),
     start: (id) => sv.start(id),
@@ -22,6 +35,9 @@ export async function localBackend(options: SupervisorOptions): Promise<Backend>
     logs: (id, p) => sv.logs(id, p),
     events: (q) => sv.events(q),
     viewerUrl: async () => sv.viewerUrl,
-    close: () => sv.close({ leaveRunning: true }),
+    close: async () => {
+      await stopServing?.();
+      await sv.close({ leaveRunning: true });
+    },
   };
 }

@@ -9,9 +9,9 @@ import { Command, Option } from 'commander';
 import ora from 'ora';
 import { pino, type Logger } from 'pino';
 import pretty from 'pino-pretty';
-import { lastValueFrom, tap } from 'rxjs';
+import { fromEvent, lastValueFrom, take, takeUntil, tap } from 'rxjs';
 import { BerthError, isBerthError } from '../errors.js';
-import { EVENT_TYPES, type EventType, type EventsQuery } from '../types.js';
+import { EVENT_TYPES, type BerthEvent, type EventType, type EventsQuery } from '../types.js';
 import type { Backend } from './backend.js';
 import { runDaemon } from './daemon.js';
 import { daemonBackend } from './daemon-backend.js';
@@ -47,12 +47,12 @@ const program = new Command('berth')
 const globals = (): Globals => program.opts<Globals>();
 
 /** Runs `fn` against the daemon if one serves the state dir, else against the state dir directly. */
-async function withBackend<T>(fn: (backend: Backend) => Promise<T>, extra: { inspect?: boolean } = {}): Promise<T> {
+async function withBackend<T>(fn: (backend: Backend) => Promise<T>, extra: { inspect?: boolean; serve?: boolean } = {}): Promise<T> {
   const { stateDir, runtime, logLevel } = globals();
   let backend = await daemonBackend(stateDir);
   if (!backend) {
     try {
-      backend = await localBackend({ stateDir, runtime, logger: logger(logLevel), inspect: extra.inspect });
+      backend = await localBackend({ stateDir, runtime, logger: logger(logLevel), inspect: extra.inspect }, extra.serve);
     } catch (err) {
       if (isBerthError(err, 'locked')) {
         throw new BerthError('locked', `${err.message}, which is not a berth daemon: stop it, or run \`berth daemon\` so that commands can share the state dir`);
@@ -261,8 +261,11 @@ program
     if (flags.since && Number.isNaN(query.since?.getTime())) throw new BerthError('invalid-spec', `--since ${flags.since} is not a time`);
     if (flags.id) query.id = flags.id;
     if (flags.type) query.types = flags.type as EventType[];
-    await withBackend((b) =>
-      lastValueFrom(b.events(query).pipe(tap((e) => console.log(globals().json ? JSON.stringify(e) : eventLine(e)))), { defaultValue: undefined }),
+    const show = (e: BerthEvent) => console.log(globals().json ? JSON.stringify(e) : eventLine(e));
+    const interrupted = fromEvent(process, 'SIGINT').pipe(take(1));
+    await withBackend(
+      (b) => lastValueFrom(b.events(query).pipe(takeUntil(interrupted), tap(show)), { defaultValue: undefined }),
+      { serve: flags.follow },
     );
   });
 
@@ -300,7 +303,7 @@ program
         console.log(await b.viewerUrl());
         await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
       },
-      { inspect: true },
+      { inspect: true, serve: true },
     );
   });
 
