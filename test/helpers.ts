@@ -81,3 +81,6 @@ export function stateOf(pid: number): string {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]!;
 }
+
+/** A whole property run (every case, each with real processes) gets a time budget sized to its cases. */
+export const propertyBudgetMs = (runs: number): number => Math.max(30_000, runs * 5_000);

@@ -5,7 +5,7 @@ import { describe, expect } from 'vitest';
 import { isBerthError, Supervisor } from '../src/index.js';
 import { pino } from 'pino';
 import { checkOrdering } from './ordering.js';
-import { storedEvents, tempDir } from './helpers.js';
+import { propertyBudgetMs, storedEvents, tempDir } from './helpers.js';
 import { busyboxBundle, canRunContainers } from './support/busybox-bundle.js';
 
 type Step =
@@ -84,5 +84,5 @@ for (const runtime of RUNTIMES) describe.skipIf(!runtime.available)(`ordering gu
       await sv.delete('c', { force: true }).catch(() => undefined); // a runc container's cgroup lives until delete
       await sv.close();
     }
-  });
+  }, propertyBudgetMs(runtime.runs));
 });

@@ -1,7 +1,7 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
 import { checkOrdering } from './ordering.js';
-import { openSupervisor, storedEvents, tempDir } from './helpers.js';
+import { openSupervisor, propertyBudgetMs, storedEvents, tempDir } from './helpers.js';
 import { runThenCrash } from './support/crash.js';
 import { canRunContainers } from './support/busybox-bundle.js';
 
@@ -62,5 +62,5 @@ for (const runtime of RUNTIMES) describe.skipIf(!runtime.available)(`restore und
       expect(container.processes.every((p) => p.status !== 'running')).toBe(true);
       await sv.delete(container.id, { force: true }); // a created runc container still has a conmon
     }
-  });
+  }, propertyBudgetMs(runtime.runs));
 });
