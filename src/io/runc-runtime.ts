@@ -173,7 +173,7 @@ export class RuncRuntime implements Runtime {
       await this.runc(['delete', '--force', id]).catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
       this.containers.delete(id);
-      throw new BerthError('runtime-error', `cannot create ${id}: ${(err as Error).message}`);
+      throw new BerthError(failureCode(err), `cannot create ${id}: ${(err as Error).message}`);
     }
   }
 
@@ -194,11 +194,12 @@ export class RuncRuntime implements Runtime {
       const proc = await this.monitored(state, execId, ['--exec', '--exec-process-spec', processJson]);
       return { pid: proc.pid };
     } catch (err) {
-      if (await this.initGone(state)) {
+      // A process that got as far as exec'ing its program was inside the container: no race with init there.
+      if (failureCode(err) !== 'invalid-spec' && (await this.initGone(state))) {
         // The race every supervisor has: init died while the exec was starting.
         throw new BerthError('invalid-state', `container ${id} exited while exec ${execId} was starting: ${(err as Error).message}`);
       }
-      throw new BerthError('runtime-error', `cannot exec ${execId} in ${id}: ${(err as Error).message}`);
+      throw new BerthError(failureCode(err), `cannot exec ${execId} in ${id}: ${(err as Error).message}`);
     }
   }
 
@@ -425,6 +426,15 @@ export class RuncRuntime implements Runtime {
     this.containers.clear();
     if (this.options.cgroupParent) removeCgroupParent(this.options.cgroupParent);
   }
+}
+
+/**
+ * runc's words when the process's program itself could not be run (`exec: "x":
+ * executable file not found in $PATH`, a missing path, no permission): the spec's
+ * fault, as on the process runtime; anything else is the runtime's.
+ */
+function failureCode(err: unknown): 'invalid-spec' | 'runtime-error' {
+  return /exec: "[^"]*": /.test((err as Error).message) ? 'invalid-spec' : 'runtime-error';
 }
 
 function readFileSafe(path: string): string | undefined {

@@ -29,12 +29,26 @@ runc('the runc runtime, with conmon as the shim (containerd v0.2 integration sui
     const sv = await openSupervisor({ runtime: 'runc', stateDir });
     const bundle = busyboxBundle(tempDir('berth-bundle-'), 'nsf', { args: ['NoSuchFile'] });
     const err = await sv.create({ id: 'nsf', bundle }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'invalid-spec' }); // as on the process runtime
     expect((err as Error).message).toContain('exec: "NoSuchFile": executable file not found in $PATH');
     expect(sv.list()).toEqual([]);
     expect(readdirSync(join(stateDir, 'containers'))).toEqual([]);
     expect(execFileSync('runc', ['--root', join(stateDir, 'runc'), 'list', '-q'], { encoding: 'utf8' }).trim()).toBe('');
     expect(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })).not.toContain(`-c nsf`);
     expect(await storedEvents(sv)).toEqual([]);
+  });
+
+  it("an exec of a missing program fails with runc's words, as invalid-spec, and is not registered", async () => {
+    const sv = await openSupervisor({ runtime: 'runc' });
+    await container(sv, 'x', ['sleep', '30']);
+    for (const args of [['NoSuchFile'], ['/no/such/path']]) {
+      const err = await sv.exec('x', { execId: 'e', args }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'invalid-spec', message: expect.stringContaining(`exec: "${args[0]}": `) });
+    }
+    expect(sv.get('x').processes.map((p) => p.id)).toEqual(['init']);
+    await sv.exec('x', { execId: 'e', args: ['true'] });
+    expect((await sv.wait('x', 'e')).status).toBe(0);
+    expect(sv.get('x').status).toBe('running');
   });
 
   it('StartBusyboxSleep: a sleep that exits by itself', async () => {
