@@ -67,6 +67,42 @@ runc('restore after the supervisor is killed (runc runtime: conmon keeps contain
     expect((await sv.wait('c')).status).toBe(0);
   });
 
+  it('a paused container is restored as paused and stays killable (moby#31699)', async () => {
+    const stateDir = tempDir();
+    await runThenCrash(stateDir, ['create:c:sleep 30', 'start:c', 'pause:c'], 0, 'runc');
+    const sv = await openSupervisor({ stateDir, runtime: 'runc' });
+    expect(sv.get('c').status).toBe('paused');
+    await sv.resume('c');
+    await sv.pause('c');
+    await sv.signal('c', 'init', 'SIGKILL');
+    expect((await sv.wait('c')).status).toBe(137);
+  });
+
+  it('conmon killed while its container is paused and no supervisor runs: 255 shim-lost, and nothing is left frozen', async () => {
+    const stateDir = tempDir();
+    const crashed = await runThenCrash(stateDir, ['create:c:sleep 30', 'start:c', 'pause:c'], 0, 'runc');
+    process.kill(conmonPid(stateDir, 'c', 'init'), 'SIGKILL');
+    const sv = await openSupervisor({ stateDir, runtime: 'runc' });
+    expect(await sv.wait('c')).toMatchObject({ status: 255, reason: 'shim-lost' });
+    await expect.poll(() => processRunning(crashed.pids['c/init']!)).toBe(false);
+    await sv.delete('c');
+    expect(sv.list()).toEqual([]);
+  });
+
+  it('conmon killed while its container is paused, with the supervisor running: other commands go on (containerd PR #1111)', async () => {
+    const sv = await openSupervisor({ runtime: 'runc' });
+    await sv.create({ id: 'c', bundle: busyboxBundle(tempDir(), 'c', { args: ['sleep', '30'] }) });
+    const { pid } = await sv.start('c');
+    await sv.pause('c');
+    process.kill(conmonPid(sv.stateDir, 'c', 'init'), 'SIGKILL');
+    await sv.create({ id: 'd', bundle: busyboxBundle(tempDir(), 'd', { args: ['sleep', '30'] }) });
+    await sv.start('d');
+    await sv.exec('d', { execId: 'e', args: ['true'] });
+    expect((await sv.wait('d', 'e')).status).toBe(0);
+    expect(await sv.wait('c')).toMatchObject({ status: 255, reason: 'shim-lost' });
+    await expect.poll(() => processRunning(pid)).toBe(false);
+  });
+
   it('ExecKillShimNoPanic: the init shim killed during an exec, with the supervisor running: 255 for init, after the exec', async () => {
     const sv = await openSupervisor({ runtime: 'runc' });
     await sv.create({ id: 'c', bundle: busyboxBundle(tempDir(), 'c', { args: ['sleep', '30'] }) });
