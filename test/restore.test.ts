@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { judgeProcess } from '../src/io/process-restore.js';
 import { processStartTime } from '../src/io/os-process.js';
 import { Supervisor } from '../src/index.js';
-import { brief, groupAlive, groupRunning, openSupervisor, storedEvents, tempDir } from './helpers.js';
+import { brief, groupAlive, groupRunning, openSupervisor, stateOf, storedEvents, tempDir } from './helpers.js';
 import { checkOrdering } from './ordering.js';
 import { runThenCrash } from './support/crash.js';
 
@@ -31,6 +31,19 @@ describe('restore after the supervisor is killed (process runtime)', () => {
     process.kill(-crashed.pids['c/init']!, 'SIGTERM');
     expect(await sv.wait('c')).toMatchObject({ status: 143, signal: 'SIGTERM' });
     expect(await since(sv, crashed.lastSeq)).toEqual(['exit:init=143']);
+  });
+
+  it('while paused: restored as paused, resumable, and killable (moby#31699)', async () => {
+    const stateDir = tempDir();
+    const crashed = await runThenCrash(stateDir, ['create:c:sleep 30', 'start:c', 'pause:c']);
+    const sv = await openSupervisor({ stateDir });
+    expect(sv.get('c').status).toBe('paused');
+    expect(stateOf(crashed.pids['c/init']!)).toBe('T');
+    await sv.resume('c');
+    expect(stateOf(crashed.pids['c/init']!)).not.toBe('T');
+    await sv.pause('c');
+    await sv.signal('c', 'init', 'SIGKILL');
+    expect((await sv.wait('c')).status).toBe(137);
   });
 
   it('ten containers across a crash: two killed while down report 137, eight run on and take execs (TestRestart)', async () => {
