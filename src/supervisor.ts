@@ -1,13 +1,14 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
-import type { Observable } from 'rxjs';
+import { defer, type Observable } from 'rxjs';
 import { createInspector } from '@statelyai/inspect';
 import { createActor, type Actor } from 'xstate';
 import { runOpOver } from './actors/run-op.js';
 import { BerthError, fromErrorData } from './errors.js';
 import { eventStream } from './io/event-stream.js';
 import { Journal } from './io/journal.js';
+import { followLog, readLog, type LogFile } from './io/process-log.js';
 import { findBinary } from './io/find-binary.js';
 import { ProcessRuntime } from './io/process-runtime.js';
 import { quarantineUnknown } from './io/quarantine.js';
@@ -421,13 +422,29 @@ export class Supervisor {
     });
   }
 
-  /** Captured stdout and stderr of a process. */
+  /** Captured stdout and stderr of a process, so far. */
   async logs(id: string, processId: string = INIT): Promise<string> {
+    return readLog(this.logFile(id, processId));
+  }
+
+  /**
+   * A process's stdout and stderr as it writes them, in chunks: what `logs()`
+   * returns, live. Completes once the process has exited (or the supervisor
+   * closes) and its output has been read to the end.
+   */
+  output(id: string, processId: string = INIT): Observable<string> {
+    return defer(() => {
+      const { path, format } = this.logFile(id, processId);
+      return followLog(path, format, this.wait(id, processId));
+    });
+  }
+
+  private logFile(id: string, processId: string): LogFile {
     const info = this.get(id);
     if (!info.processes.some((p) => p.id === processId)) {
       throw new BerthError('not-found', `process ${processId} not found in container ${id}`);
     }
-    return this.runtime.logs(id, processId);
+    return this.runtime.logFile(id, processId);
   }
 
   /** Every container in the registry. */

@@ -11,13 +11,13 @@ import { pino, type Logger } from 'pino';
 import pretty from 'pino-pretty';
 import { fromEvent, lastValueFrom, take, takeUntil, tap } from 'rxjs';
 import { BerthError, isBerthError } from '../errors.js';
+import { followLog } from '../io/process-log.js';
 import { EVENT_TYPES, type BerthEvent, type EventType, type EventsQuery } from '../types.js';
 import type { Backend } from './backend.js';
 import { runDaemon } from './daemon.js';
 import { daemonBackend } from './daemon-backend.js';
 import { localBackend } from './local-backend.js';
 import { containersTable, eventLine } from './output.js';
-import { tailLog } from './tail-log.js';
 
 interface Globals {
   stateDir: string;
@@ -67,8 +67,23 @@ async function withBackend<T>(fn: (backend: Backend) => Promise<T>, extra: { ins
   }
 }
 
-/** Where a process's output is captured (both runtimes; the CLI reads it directly, daemon or not). */
-const logPath = (id: string, processId: string) => join(globals().stateDir, 'containers', id, `${processId}.log`);
+/**
+ * Copies a process's output to stdout as it is written, until stopped. The CLI
+ * reads the log file directly, daemon or not (both runtimes keep it at the same
+ * place; its format is told by its first line, since a daemon's runtime is its own).
+ */
+function showOutput(id: string, processId: string): { stop(): Promise<void> } {
+  let stop!: () => void;
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  const path = join(globals().stateDir, 'containers', id, `${processId}.log`);
+  const copied = lastValueFrom(followLog(path, 'auto', stopped).pipe(tap((text) => process.stdout.write(text))), { defaultValue: undefined });
+  return {
+    stop: () => {
+      stop();
+      return copied.then(() => undefined);
+    },
+  };
+}
 
 const print = (value: unknown, human: () => string) => console.log(globals().json ? JSON.stringify(value, null, 2) : human());
 
@@ -117,9 +132,9 @@ createFlags(program.command('run <id> [command...]').description('create and sta
   .action(async (id: string, command: string[], flags: CreateFlags & { detach?: boolean; rm?: boolean }) => {
     const status = await withBackend(async (b) => {
       await withSpinner(flags.bundle ? `creating ${id} from ${flags.bundle}` : `creating ${id}`, b.create(createOptions(id, command, flags)));
-      const tail = flags.detach || globals().json ? undefined : tailLog(logPath(id, 'init'));
-      const { pid } = await b.start(id).catch((err: unknown) => {
-        tail?.stop();
+      const tail = flags.detach || globals().json ? undefined : showOutput(id, 'init');
+      const { pid } = await b.start(id).catch(async (err: unknown) => {
+        await tail?.stop();
         throw err;
       });
       if (flags.detach) {
@@ -127,7 +142,7 @@ createFlags(program.command('run <id> [command...]').description('create and sta
         return 0;
       }
       const exit = await b.wait(id);
-      tail?.stop();
+      await tail?.stop();
       if (flags.rm) await b.delete(id);
       if (globals().json) print(exit, () => '');
       return exit.status;
@@ -159,11 +174,11 @@ program
   .option('--cwd <dir>', 'working directory')
   .action(async (id: string, command: string[], flags: { execId: string; detach?: boolean; env?: string[]; cwd?: string }) => {
     const status = await withBackend(async (b) => {
-      const tail = flags.detach || globals().json ? undefined : tailLog(logPath(id, flags.execId));
+      const tail = flags.detach || globals().json ? undefined : showOutput(id, flags.execId);
       const { pid } = await b
         .exec(id, { execId: flags.execId, args: command, env: parsePairs(flags.env, '--env'), cwd: flags.cwd })
-        .catch((err: unknown) => {
-          tail?.stop();
+        .catch(async (err: unknown) => {
+          await tail?.stop();
           throw err;
         });
       if (flags.detach) {
@@ -171,7 +186,7 @@ program
         return 0;
       }
       const exit = await b.wait(id, flags.execId);
-      tail?.stop();
+      await tail?.stop();
       if (globals().json) print(exit, () => '');
       return exit.status;
     });

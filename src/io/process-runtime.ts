@@ -23,6 +23,7 @@ import { readExitRecord } from './shim-records.js';
 import { killGroup, processAlive } from './os-process.js';
 import { judgeProcess, type Fate } from './process-restore.js';
 import type { StoredContainer } from './projection.js';
+import type { LogFile } from './process-log.js';
 
 interface LiveProcess {
   /** Leader of the process's own group (0 until it has started). */
@@ -317,9 +318,8 @@ export class ProcessRuntime implements Runtime {
     this.containers.delete(id);
   }
 
-  async logs(id: string, processId: string): Promise<string> {
-    const path = join(this.state(id).dir, `${processId}.log`);
-    return readFile(path, 'utf8').catch(() => '');
+  logFile(id: string, processId: string): LogFile {
+    return { path: join(this.state(id).dir, `${processId}.log`), format: 'plain' };
   }
 
   async close(): Promise<void> {

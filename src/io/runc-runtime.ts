@@ -1,13 +1,12 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError } from '../errors.js';
 import type { CheckpointOptions, ContainerSpec, ContainerStats, ExitInfo, LinuxResources, ProcessSpec } from '../types.js';
 import { INIT, signalName as signalNameOf, type ResolvedSignal } from '../validate.js';
 import { launchConmon, runcError } from './conmon.js';
 import { ShimClient } from './shim-client.js';
-import { textOfK8sLog } from './k8s-log.js';
+import type { LogFile } from './process-log.js';
 import { isSameProcess, processAlive, processRunning, processStartTime } from './os-process.js';
 import type { StoredContainer } from './projection.js';
 import { moveAside } from './quarantine.js';
@@ -280,9 +279,9 @@ export class RuncRuntime implements Runtime {
     this.containers.delete(id);
   }
 
-  async logs(id: string, processId: string): Promise<string> {
-    const log = await readFile(join(this.state(id).dir, `${processId}.log`), 'utf8').catch(() => '');
-    return textOfK8sLog(log);
+  /** conmon writes its k8s-file format (`-l k8s-file:<path>`). */
+  logFile(id: string, processId: string): LogFile {
+    return { path: join(this.state(id).dir, `${processId}.log`), format: 'k8s' };
   }
 
   restore(stored: StoredContainer): RestoredContainer {

@@ -1,6 +1,7 @@
 import type { ResolvedSignal } from '../validate.js';
 import type { CheckpointOptions, ContainerSpec, ContainerStats, ExitInfo, LinuxResources, ProcessSpec } from '../types.js';
 import type { StoredContainer } from './projection.js';
+import type { LogFile } from './process-log.js';
 
 /** What restore learned of one container from disk. */
 export interface RestoredContainer {
@@ -45,8 +46,8 @@ export interface Runtime {
    * running processes are watched again, and what happened meanwhile is returned.
    */
   restore(stored: StoredContainer): RestoredContainer;
-  /** Captured stdout and stderr of one process. */
-  logs(id: string, processId: string): Promise<string>;
+  /** Where one process's stdout and stderr are captured, and in which format. */
+  logFile(id: string, processId: string): LogFile;
   /** Registers the one listener told about every process exit, exactly once per process. */
   onExit(listener: ExitListener): void;
   /** Registers the listener told when the kernel's OOM killer acts in a container (before that kill's exit). */

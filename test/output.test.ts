@@ -1,0 +1,72 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { lastValueFrom, toArray } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import type { Supervisor } from '../src/index.js';
+import { openSupervisor, tempDir } from './helpers.js';
+import { busyboxBundle, canRunContainers } from './support/busybox-bundle.js';
+
+/** Prints a line, waits for the test's go-ahead, then prints a multi-byte piece without a newline, to stderr. */
+const script = (go: string) => `printf 'first\\n'; while [ ! -e '${go}' ]; do sleep 0.01; done; printf 'é—second' >&2`;
+
+const RUNTIMES = [
+  {
+    name: 'process' as const,
+    available: true,
+    create: (sv: Supervisor, control: string) => sv.create({ id: 'c', process: { args: ['sh', '-c', script(join(control, 'go'))] } }),
+  },
+  {
+    name: 'runc' as const,
+    available: canRunContainers() || Boolean(process.env.CI),
+    create: (sv: Supervisor, control: string) =>
+      sv.create({
+        id: 'c',
+        bundle: busyboxBundle(tempDir('berth-bundle-'), 'c', { args: ['sh', '-c', script('/control/go')], mounts: [{ source: control, destination: '/control' }] }),
+      }),
+  },
+];
+
+for (const runtime of RUNTIMES) describe.skipIf(!runtime.available)(`live output (${runtime.name} runtime)`, () => {
+  it('streams stdout and stderr as written, and completes after the exit with everything logs() has', async () => {
+    const sv = await openSupervisor({ runtime: runtime.name });
+    const control = tempDir('berth-control-');
+    await runtime.create(sv, control);
+    await sv.start('c');
+    const chunks: string[] = [];
+    const all = lastValueFrom(sv.output('c').pipe(toArray()));
+    const live = sv.output('c').subscribe((chunk) => chunks.push(chunk));
+    // The first line arrives while the process is still running: it waits for the file below.
+    await expect.poll(() => chunks.join('')).toBe('first\n');
+    expect(sv.get('c').status).toBe('running');
+    writeFileSync(join(control, 'go'), '');
+    expect((await all).join('')).toBe('first\né—second');
+    expect(await sv.logs('c')).toBe('first\né—second');
+    expect(chunks.join('')).toBe('first\né—second');
+    live.unsubscribe();
+  });
+
+  it('errors with not-found for a process that does not exist, and completes at once for one that has exited', async () => {
+    const sv = await openSupervisor({ runtime: runtime.name });
+    const control = tempDir('berth-control-');
+    writeFileSync(join(control, 'go'), '');
+    await runtime.create(sv, control);
+    await sv.start('c');
+    await sv.wait('c');
+    await expect(lastValueFrom(sv.output('c', 'nope'))).rejects.toMatchObject({ code: 'not-found' });
+    await expect(lastValueFrom(sv.output('ghost'))).rejects.toMatchObject({ code: 'not-found' });
+    expect((await lastValueFrom(sv.output('c').pipe(toArray()))).join('')).toBe('first\né—second');
+  });
+});
+
+describe('live output of long text', () => {
+  it('comes out whole when multi-byte characters straddle the 64 KiB reads', async () => {
+    const sv = await openSupervisor();
+    // 30,000 three-byte characters: 90,000 bytes, so a read boundary falls inside one.
+    await sv.create({ id: 'long', process: { args: ['sh', '-c', "i=0; s=''; while [ $i -lt 300 ]; do s=\"$s—\"; i=$((i+1)); done; i=0; while [ $i -lt 100 ]; do printf '%s' \"$s\"; i=$((i+1)); done"] } });
+    await sv.start('long');
+    await sv.wait('long'); // all 90,000 bytes are there before the first read
+    const text = (await lastValueFrom(sv.output('long').pipe(toArray()))).join('');
+    expect(text.length).toBe(30_000);
+    expect(text).toBe('—'.repeat(30_000));
+  });
+});
