@@ -7,21 +7,26 @@ import { openSupervisor, tempDir } from './helpers.js';
 import { busyboxBundle, canRunContainers } from './support/busybox-bundle.js';
 
 /** Prints a line, waits for the test's go-ahead, then prints a multi-byte piece without a newline, to stderr. */
-const script = (go: string) => `printf 'first\\n'; while [ ! -e '${go}' ]; do sleep 0.01; done; printf 'é—second' >&2`;
+const script = (control: string) => `printf 'first\\n'; while [ ! -e '${control}/go' ]; do sleep 0.01; done; printf 'é—second' >&2`;
+
+/** 30,000 three-byte characters on one line: 90,000 bytes, more than one 64 KiB read and many conmon buffers. */
+const LONG = "i=0; s=''; while [ $i -lt 300 ]; do s=\"$s—\"; i=$((i+1)); done; i=0; while [ $i -lt 100 ]; do printf '%s' \"$s\"; i=$((i+1)); done";
 
 const RUNTIMES = [
   {
     name: 'process' as const,
     available: true,
-    create: (sv: Supervisor, control: string) => sv.create({ id: 'c', process: { args: ['sh', '-c', script(join(control, 'go'))] } }),
+    /** Creates `id` running `sh -c <cmd(control dir as the process sees it)>`. */
+    create: (sv: Supervisor, id: string, control: string, cmd: (control: string) => string) =>
+      sv.create({ id, process: { args: ['sh', '-c', cmd(control)] } }),
   },
   {
     name: 'runc' as const,
     available: canRunContainers() || Boolean(process.env.CI),
-    create: (sv: Supervisor, control: string) =>
+    create: (sv: Supervisor, id: string, control: string, cmd: (control: string) => string) =>
       sv.create({
-        id: 'c',
-        bundle: busyboxBundle(tempDir('berth-bundle-'), 'c', { args: ['sh', '-c', script('/control/go')], mounts: [{ source: control, destination: '/control' }] }),
+        id,
+        bundle: busyboxBundle(tempDir('berth-bundle-'), id, { args: ['sh', '-c', cmd('/control')], mounts: [{ source: control, destination: '/control' }] }),
       }),
   },
 ];
@@ -30,7 +35,7 @@ for (const runtime of RUNTIMES) describe.skipIf(!runtime.available)(`live output
   it('streams stdout and stderr as written, and completes after the exit with everything logs() has', async () => {
     const sv = await openSupervisor({ runtime: runtime.name });
     const control = tempDir('berth-control-');
-    await runtime.create(sv, control);
+    await runtime.create(sv, 'c', control, script);
     await sv.start('c');
     const chunks: string[] = [];
     const all = lastValueFrom(sv.output('c').pipe(toArray()));
@@ -49,24 +54,21 @@ for (const runtime of RUNTIMES) describe.skipIf(!runtime.available)(`live output
     const sv = await openSupervisor({ runtime: runtime.name });
     const control = tempDir('berth-control-');
     writeFileSync(join(control, 'go'), '');
-    await runtime.create(sv, control);
+    await runtime.create(sv, 'c', control, script);
     await sv.start('c');
     await sv.wait('c');
     await expect(lastValueFrom(sv.output('c', 'nope'))).rejects.toMatchObject({ code: 'not-found' });
     await expect(lastValueFrom(sv.output('ghost'))).rejects.toMatchObject({ code: 'not-found' });
     expect((await lastValueFrom(sv.output('c').pipe(toArray()))).join('')).toBe('first\né—second');
   });
-});
 
-describe('live output of long text', () => {
-  it('comes out whole when multi-byte characters straddle the 64 KiB reads', async () => {
-    const sv = await openSupervisor();
-    // 30,000 three-byte characters: 90,000 bytes, so a read boundary falls inside one.
-    await sv.create({ id: 'long', process: { args: ['sh', '-c', "i=0; s=''; while [ $i -lt 300 ]; do s=\"$s—\"; i=$((i+1)); done; i=0; while [ $i -lt 100 ]; do printf '%s' \"$s\"; i=$((i+1)); done"] } });
+  it('comes out whole when multi-byte characters straddle reads and conmon buffers', async () => {
+    const sv = await openSupervisor({ runtime: runtime.name });
+    await runtime.create(sv, 'long', tempDir('berth-control-'), () => LONG);
     await sv.start('long');
     await sv.wait('long'); // all 90,000 bytes are there before the first read
-    const text = (await lastValueFrom(sv.output('long').pipe(toArray()))).join('');
-    expect(text.length).toBe(30_000);
-    expect(text).toBe('—'.repeat(30_000));
+    const expected = '—'.repeat(30_000);
+    expect((await lastValueFrom(sv.output('long').pipe(toArray()))).join('')).toBe(expected);
+    expect(await sv.logs('long')).toBe(expected);
   });
 });

@@ -17,54 +17,69 @@ export interface LogFile {
   format: Exclude<LogFormat, 'auto'>;
 }
 
-const K8S_LINE = /^\S+ (?:stdout|stderr) ([PF]) ?(.*)$/;
+const NEWLINE = 0x0a;
+const K8S_PREFIX = /^\S+ (?:stdout|stderr) [PF]( |$)/;
 
-/** One k8s-file line back into what was written: F ends a line, P is a piece of one. */
-function decodeK8sLine(line: string): string {
-  const match = K8S_LINE.exec(line);
-  if (!match) return '';
-  return match[1] === 'F' ? `${match[2]}\n` : match[2]!;
-}
-
-/** Turns a log's text, fed in pieces of any size, back into what the process wrote. */
+/**
+ * Turns a log's bytes, fed in pieces of any size, back into the text the process
+ * wrote. k8s lines are taken apart as bytes and only their contents decoded, so
+ * a multi-byte character that conmon split across two lines, or a read split
+ * across two pieces, comes out whole.
+ */
 class LogDecoder {
-  private pending = '';
+  private pending: Buffer = Buffer.alloc(0);
+  private readonly utf8 = new StringDecoder('utf8');
 
   constructor(private format: LogFormat) {}
 
-  push(text: string): string {
-    this.pending += text;
+  push(bytes: Buffer): string {
+    this.pending = this.pending.length === 0 ? bytes : Buffer.concat([this.pending, bytes]);
     if (this.format === 'auto') {
-      const firstLine = this.pending.indexOf('\n');
+      const firstLine = this.pending.indexOf(NEWLINE);
       if (firstLine < 0) return '';
-      this.format = K8S_LINE.test(this.pending.slice(0, firstLine)) ? 'k8s' : 'plain';
+      this.format = K8S_PREFIX.test(this.pending.subarray(0, firstLine).toString('latin1')) ? 'k8s' : 'plain';
     }
-    if (this.format === 'plain') {
-      const out = this.pending;
-      this.pending = '';
-      return out;
-    }
-    // k8s: only whole lines can be decoded; a line still being written waits.
-    const end = this.pending.lastIndexOf('\n');
-    if (end < 0) return '';
-    const out = this.pending.slice(0, end).split('\n').map(decodeK8sLine).join('');
-    this.pending = this.pending.slice(end + 1);
-    return out;
+    if (this.format === 'plain') return this.take(this.pending.length);
+    // k8s: only whole lines can be taken apart; a line still being written waits.
+    const end = this.pending.lastIndexOf(NEWLINE);
+    return end < 0 ? '' : this.take(end + 1);
   }
 
-  /** What is left once nothing more will be written: a last line without its newline. */
+  /** What is left once nothing more will be written, a last line without its newline included. */
   end(): string {
-    const rest = this.pending;
-    this.pending = '';
-    return this.format === 'k8s' ? decodeK8sLine(rest) : rest;
+    if (this.format === 'auto') this.format = 'plain';
+    return this.take(this.pending.length) + this.utf8.end();
+  }
+
+  private take(length: number): string {
+    const bytes = this.pending.subarray(0, length);
+    this.pending = this.pending.subarray(length);
+    if (this.format === 'plain') return this.utf8.write(bytes);
+    let text = '';
+    for (let start = 0; start < bytes.length; ) {
+      const newline = bytes.indexOf(NEWLINE, start);
+      const stop = newline < 0 ? bytes.length : newline;
+      text += this.k8sLine(bytes.subarray(start, stop));
+      start = stop + 1;
+    }
+    return text;
+  }
+
+  /** `<time> <stdout|stderr> <P|F> <content>`: F ends a line, P is a piece of one. */
+  private k8sLine(line: Buffer): string {
+    const time = line.indexOf(0x20);
+    const stream = line.indexOf(0x20, time + 1);
+    if (time < 0 || stream < 0 || !K8S_PREFIX.test(line.subarray(0, stream + 3).toString('latin1'))) return '';
+    const content = this.utf8.write(line.subarray(stream + 3));
+    return line[stream + 1] === 0x46 /* F */ ? `${content}\n` : content;
   }
 }
 
 /** Everything a process wrote so far. */
 export async function readLog({ path, format }: LogFile): Promise<string> {
   const decoder = new LogDecoder(format);
-  const text = await readFile(path, 'utf8').catch(() => '');
-  return decoder.push(text) + decoder.end();
+  const bytes = await readFile(path).catch(() => Buffer.alloc(0));
+  return decoder.push(bytes) + decoder.end();
 }
 
 /**
@@ -77,23 +92,21 @@ export async function readLog({ path, format }: LogFile): Promise<string> {
 export function followLog(path: string, format: LogFormat, until: Promise<unknown>): Observable<string> {
   return new Observable<string>((subscriber) => {
     const decoder = new LogDecoder(format);
-    const utf8 = new StringDecoder('utf8');
     const buffer = Buffer.alloc(64 * 1024);
     let offset = 0;
     const pump = (): void => {
       if (subscriber.closed || !existsSync(path)) return;
-      let text = '';
+      let out = '';
       const fd = openSync(path, 'r');
       try {
         let got: number;
         while ((got = readSync(fd, buffer, 0, buffer.length, offset)) > 0) {
           offset += got;
-          text += utf8.write(buffer.subarray(0, got));
+          out += decoder.push(Buffer.from(buffer.subarray(0, got)));
         }
       } finally {
         closeSync(fd);
       }
-      const out = decoder.push(text);
       if (out !== '') subscriber.next(out);
     };
     const watcher = watch(dirname(path), (_, file) => {
@@ -103,7 +116,7 @@ export function followLog(path: string, format: LogFormat, until: Promise<unknow
     pump();
     const finish = (): void => {
       pump();
-      const rest = decoder.push(utf8.end()) + decoder.end();
+      const rest = decoder.end();
       if (rest !== '' && !subscriber.closed) subscriber.next(rest);
       subscriber.complete();
     };
