@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -71,6 +71,7 @@ describe('the berth CLI (daemonless)', () => {
     const stop = await berth(dir, 'stop', '--timeout', '5', 'web');
     expect(stop.stdout.trim()).toBe('web exited with status 0');
     expect((await berth(dir, 'logs', 'web', '--process', 'greet')).stdout).toBe('hi\n');
+    expect(await berth(dir, 'logs', '-f', 'web', '--process', 'nope')).toMatchObject({ code: 3, stdout: '' });
     const events = (await berth(dir, 'events', '--id', 'web', '--type', 'exit')).stdout;
     expect(events.indexOf(' bg ')).toBeLessThan(events.indexOf(' init '));
     expect((await berth(dir, 'delete', 'web')).code).toBe(0);
@@ -79,6 +80,21 @@ describe('the berth CLI (daemonless)', () => {
     expect((await berth(dir, 'delete', '--force', 'live')).code).toBe(0);
     expect((await berth(dir, 'run', '--rm', 'once', '--', 'true')).code).toBe(0);
     expect(JSON.parse((await berth(dir, '--json', 'ps')).stdout)).toEqual([]);
+  });
+
+  it('logs --follow prints output as it is written and returns once the process has exited', async () => {
+    const dir = tempDir();
+    const go = join(tempDir('berth-control-'), 'go');
+    const script = `echo one; while [ ! -e '${go}' ]; do sleep 0.01; done; echo two`;
+    expect((await berth(dir, 'run', '-d', 'talker', '--', 'sh', '-c', script)).code).toBe(0);
+    const follower = spawn(process.execPath, [BIN, '--state-dir', dir, 'logs', '-f', 'talker'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise<number | null>((done) => follower.once('exit', (code) => done(code)));
+    let out = '';
+    follower.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    await expect.poll(() => out, { timeout: 10_000 }).toBe('one\n');
+    writeFileSync(go, '');
+    expect(await exited).toBe(0);
+    expect(out).toBe('one\ntwo\n');
   });
 
   it('events --follow holds the state dir and serves it to other commands until interrupted', async () => {
