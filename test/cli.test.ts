@@ -112,7 +112,7 @@ describe('the berth CLI (daemonless)', () => {
       const seen = out.trim().split('\n').map((l) => JSON.parse(l) as { seq: number; type: string; status?: number });
       expect(seen.map((e) => [e.seq, e.type, e.status])).toEqual([[1, 'create', undefined], [2, 'start-container', undefined], [3, 'exit', 2]]);
     } finally {
-      follower.kill('SIGINT');
+      follower.kill('SIGTERM');
     }
     expect(await exited).toBe(0);
     expect(existsSync(socket)).toBe(false);

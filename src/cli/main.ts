@@ -9,7 +9,7 @@ import { Command, Option } from 'commander';
 import ora from 'ora';
 import { pino, type Logger } from 'pino';
 import pretty from 'pino-pretty';
-import { fromEvent, lastValueFrom, take, takeUntil, tap } from 'rxjs';
+import { firstValueFrom, fromEvent, lastValueFrom, merge, take, takeUntil, tap } from 'rxjs';
 import { BerthError, isBerthError } from '../errors.js';
 import { followLog } from '../io/process-log.js';
 import { EVENT_TYPES, type BerthEvent, type EventType, type EventsQuery } from '../types.js';
@@ -84,6 +84,9 @@ function showOutput(id: string, processId: string): { stop(): Promise<void> } {
     },
   };
 }
+
+/** SIGINT (Ctrl-C) or SIGTERM: a command that runs until told to stop then ends cleanly, socket and lock released. */
+const stopSignal = () => merge(fromEvent(process, 'SIGINT'), fromEvent(process, 'SIGTERM')).pipe(take(1));
 
 const print = (value: unknown, human: () => string) => console.log(globals().json ? JSON.stringify(value, null, 2) : human());
 
@@ -290,7 +293,7 @@ program
     if (flags.id) query.id = flags.id;
     if (flags.type) query.types = flags.type as EventType[];
     const show = (e: BerthEvent) => console.log(globals().json ? JSON.stringify(e) : eventLine(e));
-    const interrupted = fromEvent(process, 'SIGINT').pipe(take(1));
+    const interrupted = stopSignal();
     await withBackend(
       (b) => lastValueFrom(b.events(query).pipe(takeUntil(interrupted), tap(show)), { defaultValue: undefined }),
       { serve: flags.follow },
@@ -306,9 +309,7 @@ program
     const log = logger(logLevel === 'warn' ? 'info' : logLevel);
     const stop = await runDaemon({ stateDir, runtime, logger: log, inspect: flags.inspect }, log);
     if (globals().json) console.log(JSON.stringify({ ready: true, pid: process.pid }));
-    await new Promise<void>((resolve) => {
-      for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve());
-    });
+    await firstValueFrom(stopSignal());
     await stop();
   });
 
@@ -329,7 +330,7 @@ program
     await withBackend(
       async (b) => {
         console.log(await b.viewerUrl());
-        await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+        await firstValueFrom(stopSignal());
       },
       { inspect: true, serve: true },
     );
