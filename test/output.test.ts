@@ -62,6 +62,19 @@ for (const runtime of RUNTIMES) describe.skipIf(!runtime.available)(`live output
     expect((await lastValueFrom(sv.output('c').pipe(toArray()))).join('')).toBe('first\né—second');
   });
 
+  it('completes, with what was written, when the container is deleted while it is followed', async () => {
+    const sv = await openSupervisor({ runtime: runtime.name });
+    await runtime.create(sv, 'c', tempDir('berth-control-'), script);
+    await sv.start('c');
+    const chunks: string[] = [];
+    const done = lastValueFrom(sv.output('c').pipe(toArray()));
+    const live = sv.output('c').subscribe((chunk) => chunks.push(chunk));
+    await expect.poll(() => chunks.join('')).toBe('first\n');
+    await sv.delete('c', { force: true });
+    expect((await done).join('')).toBe('first\n');
+    live.unsubscribe();
+  });
+
   it('comes out whole when multi-byte characters straddle reads and conmon buffers', async () => {
     const sv = await openSupervisor({ runtime: runtime.name });
     await runtime.create(sv, 'long', tempDir('berth-control-'), () => LONG);

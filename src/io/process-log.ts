@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readSync, watch } from 'node:fs';
+import { closeSync, openSync, readSync, watch } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
@@ -95,9 +95,14 @@ export function followLog(path: string, format: LogFormat, until: Promise<unknow
     const buffer = Buffer.alloc(64 * 1024);
     let offset = 0;
     const pump = (): void => {
-      if (subscriber.closed || !existsSync(path)) return;
+      if (subscriber.closed) return;
+      let fd: number;
+      try {
+        fd = openSync(path, 'r');
+      } catch {
+        return; // not written yet, or removed with its container
+      }
       let out = '';
-      const fd = openSync(path, 'r');
       try {
         let got: number;
         while ((got = readSync(fd, buffer, 0, buffer.length, offset)) > 0) {
@@ -113,6 +118,7 @@ export function followLog(path: string, format: LogFormat, until: Promise<unknow
       if (file === basename(path)) pump();
     });
     watcher.unref();
+    watcher.on('error', () => watcher.close()); // the directory went away with its container: `until` still ends the stream
     pump();
     const finish = (): void => {
       pump();
