@@ -10,3 +10,6 @@ export function exitFrom(code: number | null | undefined, signal: number | null 
   }
   return { status: 255, reason: 'unknown', exitedAt };
 }
+
+/** A process whose end nobody could record: its monitor died first ('shim-lost'), or its state dir vanished ('state-lost'). */
+export const lostExit = (reason: 'shim-lost' | 'state-lost'): ExitInfo => ({ status: 255, reason, exitedAt: new Date() });

@@ -1,23 +1,29 @@
 import { readFileSync } from 'node:fs';
 
-/** Start time (field 22 of /proc/<pid>/stat, in clock ticks since boot), or undefined if no such process. */
-export function processStartTime(pid: number): number | undefined {
-  let stat: string;
+/** A file's text, or undefined if it is not there (or no longer: a process's /proc entry, a shim's record). */
+export function readIfPresent(path: string): string | undefined {
   try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch {
     return undefined;
   }
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+}
+
+/** The fields of /proc/<pid>/stat after the command name, from the state letter (field 3) on. */
+function statFields(pid: number): string[] | undefined {
+  const stat = readIfPresent(`/proc/${pid}/stat`);
+  return stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** Start time (field 22 of /proc/<pid>/stat, in clock ticks since boot), or undefined if no such process. */
+export function processStartTime(pid: number): number | undefined {
+  const fields = statFields(pid);
+  return fields && Number(fields[19]);
 }
 
 /** A process's command line, space-joined (undefined if it is gone). */
 export function commandLine(pid: number): string | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
-  } catch {
-    return undefined;
-  }
+  return readIfPresent(`/proc/${pid}/cmdline`)?.split('\0').filter(Boolean).join(' ');
 }
 
 /** The same process as the one recorded, not a later one that reused its pid (containerd compared start times too). */
@@ -27,14 +33,8 @@ export function isSameProcess(pid: number, startTime: number): boolean {
 
 /** Alive and not a zombie: a process that has died but is not yet reaped no longer runs. */
 export function processRunning(pid: number): boolean {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return false;
-  }
-  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-  return state !== 'Z' && state !== 'X';
+  const state = statFields(pid)?.[0];
+  return state !== undefined && state !== 'Z' && state !== 'X';
 }
 
 export function processAlive(pid: number): boolean {

@@ -1,4 +1,5 @@
 import type { ExitInfo } from '../types.js';
+import { lostExit } from './exit-status.js';
 import { isSameProcess } from './os-process.js';
 import { readExitRecord, readPidRecord } from './shim-records.js';
 
@@ -27,5 +28,5 @@ export function judgeProcess(dir: string, processId: string, killGroup: (pid: nu
   const late = readExitRecord(dir, processId);
   if (late) return { kind: 'exited', pid: started.pid, exit: late };
   if (isSameProcess(started.pid, started.startTime)) killGroup(started.pid);
-  return { kind: 'exited', pid: started.pid, exit: { status: 255, reason: 'shim-lost', exitedAt: new Date() } };
+  return { kind: 'exited', pid: started.pid, exit: lostExit('shim-lost') };
 }

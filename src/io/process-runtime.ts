@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { BerthError } from '../errors.js';
 import type { ContainerSpec, ContainerStats, ExitInfo, ProcessSpec } from '../types.js';
 import { INIT, type ResolvedSignal } from '../validate.js';
-import { exitFrom } from './exit-status.js';
+import { exitFrom, lostExit } from './exit-status.js';
 import type { ExitListener, RestoredContainer, Runtime, StartedProcess } from './runtime.js';
 import { lookPath } from './find-binary.js';
 import { ShimClient } from './shim-client.js';
@@ -101,9 +101,6 @@ function processSpecOf(spec: ContainerSpec): ProcessSpec {
 /** How often monitors are checked for having died without a word. */
 const MONITOR_CHECK_MS = 1_000;
 
-
-const shimLost = (): ExitInfo => ({ status: 255, reason: 'shim-lost', exitedAt: new Date() });
-
 /**
  * The embedded runtime: a container is an init process and its execs, each the
  * leader of its own process group, with stdout and stderr captured to a log file
@@ -183,11 +180,11 @@ export class ProcessRuntime implements Runtime {
         continue;
       }
       const fate: Fate = lost
-        ? { kind: 'exited', pid: 0, exit: { status: 255, reason: 'state-lost', exitedAt: new Date() } }
+        ? { kind: 'exited', pid: 0, exit: lostExit('state-lost') }
         : judgeProcess(dir, proc.id, (pid) => killGroup(pid, 'SIGKILL'));
       if (fate.kind === 'never-started') {
         // Published as running but nothing on disk says it ever ran: its end cannot be known.
-        if (proc.status === 'running') restored.exits.push({ processId: proc.id, exit: { status: 255, reason: 'shim-lost', exitedAt: new Date() } });
+        if (proc.status === 'running') restored.exits.push({ processId: proc.id, exit: lostExit('shim-lost') });
         continue;
       }
       if (proc.status === 'created') restored.startedWhileDown.push({ processId: proc.id, pid: fate.pid });
@@ -273,7 +270,7 @@ export class ProcessRuntime implements Runtime {
         if (live.exited || live.monitorPid <= 0 || processAlive(live.monitorPid)) continue;
         const recorded = readExitRecord(state.dir, processId);
         if (!recorded) killGroup(live.pid, 'SIGKILL');
-        this.deliver(state, processId, recorded ?? shimLost());
+        this.deliver(state, processId, recorded ?? lostExit('shim-lost'));
       }
     }
   }

@@ -3,11 +3,12 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, wat
 import { join } from 'node:path';
 import { BerthError } from '../errors.js';
 import type { CheckpointOptions, ContainerSpec, ContainerStats, ExitInfo, LinuxResources, ProcessSpec } from '../types.js';
-import { INIT, signalName as signalNameOf, type ResolvedSignal } from '../validate.js';
+import { INIT, type ResolvedSignal } from '../validate.js';
 import { launchConmon, runcError } from './conmon.js';
 import { ShimClient } from './shim-client.js';
 import type { LogFile } from './process-log.js';
-import { isSameProcess, processAlive, processRunning, processStartTime } from './os-process.js';
+import { isSameProcess, processAlive, processRunning, processStartTime, readIfPresent } from './os-process.js';
+import { exitFrom, lostExit } from './exit-status.js';
 import type { StoredContainer } from './projection.js';
 import { moveAside } from './quarantine.js';
 import { removeCgroupParent, runtimeBundle, writeRuntimeBundle } from './runc-bundle.js';
@@ -141,7 +142,7 @@ export class RuncRuntime implements Runtime {
   }
 
   private killConmon(dir: string, processId: string): void {
-    const pid = Number(readFileSafe(join(dir, `${processId}.conmon.pid`)));
+    const pid = Number(readIfPresent(join(dir, `${processId}.conmon.pid`)));
     if (pid > 0 && processAlive(pid)) process.kill(pid, 'SIGKILL');
   }
 
@@ -342,11 +343,11 @@ export class RuncRuntime implements Runtime {
    * the container instead.
    */
   private monitorRecord(state: RuncContainer, processId: string): Omit<RuncProcess, 'exited'> | undefined {
-    const pid = Number(readFileSafe(join(state.dir, `${processId}.pid`)));
-    const conmonPid = Number(readFileSafe(join(state.dir, `${processId}.conmon.pid`)));
+    const pid = Number(readIfPresent(join(state.dir, `${processId}.pid`)));
+    const conmonPid = Number(readIfPresent(join(state.dir, `${processId}.conmon.pid`)));
     if (!(pid > 0) || !(conmonPid > 0)) return undefined;
-    const ours = readFileSafe(join(state.dir, `${processId}.shim`))?.trim().split(' ').map(Number);
-    const cmdline = readFileSafe(`/proc/${conmonPid}/cmdline`)?.split('\0') ?? [];
+    const ours = readIfPresent(join(state.dir, `${processId}.shim`))?.trim().split(' ').map(Number);
+    const cmdline = readIfPresent(`/proc/${conmonPid}/cmdline`)?.split('\0') ?? [];
     const conmonStartTime =
       ours?.length === 4 ? ours[3]! : cmdline.includes(exitDir(state.dir, processId)) ? (processStartTime(conmonPid) ?? -1) : -1;
     return { pid, conmonPid, conmonStartTime };
@@ -436,28 +437,15 @@ function failureCode(err: unknown): 'invalid-spec' | 'runtime-error' {
   return /exec: "[^"]*": /.test((err as Error).message) ? 'invalid-spec' : 'runtime-error';
 }
 
-function readFileSafe(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
-const lostExit = (reason: string): ExitInfo => ({ status: 255, reason, exitedAt: new Date() });
-
 /** conmon's exit file: the status (128+N for signal N) as text; its mtime is when the process was reaped. */
 function readExit(dir: string, processId: string, containerId: string): ExitInfo | undefined {
   const path = join(exitDir(dir, processId), containerId);
-  const text = readFileSafe(path)?.trim();
+  const text = readIfPresent(path)?.trim();
   if (!text || !/^-?\d+$/.test(text)) return undefined;
   const status = Number(text);
-  const exit: ExitInfo = { status: status < 0 ? 255 : status, exitedAt: statSync(path).mtime };
-  if (status > 128 && status < 128 + 65) {
-    const name = signalNameOf(status - 128);
-    if (name) exit.signal = name;
-  }
-  return exit;
+  const exitedAt = statSync(path).mtime;
+  if (status < 0) return { status: 255, exitedAt };
+  return status > 128 && status < 128 + 65 ? exitFrom(null, status - 128, exitedAt) : exitFrom(status, null, exitedAt);
 }
 
 

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { BerthError } from '../errors.js';
+import { killGroup } from './os-process.js';
 
 /** Where `npm run build` puts the compiled shim: <package>/dist/berth-shim, from src/io or dist/io alike. */
 export const DEFAULT_SHIM_PATH = fileURLToPath(new URL('../../dist/berth-shim', import.meta.url));
@@ -40,14 +41,6 @@ interface Inflight {
   /** C requests: the launched program's pid, and its first sync-pipe message. */
   launched?: (pid: number) => void;
   said?: (message: string) => void;
-}
-
-function killGroup(pid: number): void {
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
 }
 
 const ERRNO_NAMES = Object.fromEntries(Object.entries(osConstants.errno).map(([name, no]) => [no, name]));
@@ -139,7 +132,7 @@ export class ShimClient {
       let pid = 0;
       const timer = setTimeout(() => {
         this.inflight.delete(id);
-        if (pid > 0) killGroup(pid);
+        killGroup(pid, 'SIGKILL');
         reject(new Error(`did not report within ${timeoutMs} ms and was killed`));
       }, timeoutMs);
       const settle = (fn: () => void) => {
@@ -168,7 +161,7 @@ export class ShimClient {
     return new Promise<Started>((resolve, reject) => {
       const timer = setTimeout(() => {
         // Too late for the caller; should it start after all, it must not run unsupervised.
-        this.inflight.set(id, { started: ({ pid }) => killGroup(pid), failed: () => {}, exited: () => {} });
+        this.inflight.set(id, { started: ({ pid }) => killGroup(pid, 'SIGKILL'), failed: () => {}, exited: () => {} });
         reject(new Error(`did not start within ${timeoutMs} ms`));
       }, timeoutMs);
       this.inflight.set(id, {

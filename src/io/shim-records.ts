@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExitInfo } from '../types.js';
 import { exitFrom } from './exit-status.js';
+import { readIfPresent } from './os-process.js';
 
 /** `<proc>.pid` as berth-shim writes it: the process and its monitor, each with its start time. */
 export interface PidRecord {
@@ -11,16 +11,8 @@ export interface PidRecord {
   monitorStartTime: number;
 }
 
-function read(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
 export function readPidRecord(dir: string, processId: string): PidRecord | undefined {
-  const fields = read(join(dir, `${processId}.pid`))?.trim().split(' ').map(Number);
+  const fields = readIfPresent(join(dir, `${processId}.pid`))?.trim().split(' ').map(Number);
   if (!fields || fields.length !== 4 || fields.some((n) => !Number.isFinite(n))) return undefined;
   const [pid, startTime, monitorPid, monitorStartTime] = fields as [number, number, number, number];
   return { pid, startTime, monitorPid, monitorStartTime };
@@ -28,7 +20,7 @@ export function readPidRecord(dir: string, processId: string): PidRecord | undef
 
 /** `<proc>.exit`: "<code> <signal> <unix ms>", code -1 when killed by the signal. */
 export function readExitRecord(dir: string, processId: string): ExitInfo | undefined {
-  const fields = read(join(dir, `${processId}.exit`))?.trim().split(' ').map(Number);
+  const fields = readIfPresent(join(dir, `${processId}.exit`))?.trim().split(' ').map(Number);
   if (!fields || fields.length !== 3 || fields.some((n) => !Number.isFinite(n))) return undefined;
   const [code, signal, ms] = fields as [number, number, number];
   return exitFrom(code < 0 ? null : code, signal, new Date(ms));
