@@ -394,15 +394,12 @@ export class Supervisor {
 
   /** Resolves with the process's exit once it is journaled (at once if it already is). */
   wait(id: string, processId: string = INIT): Promise<ExitInfo> {
-    let info: ContainerInfo;
+    let known: ExitInfo | undefined;
     try {
-      info = this.get(id);
+      known = this.processInfo(id, processId).exit;
     } catch (err) {
       return Promise.reject(err);
     }
-    const proc = info.processes.find((p) => p.id === processId);
-    if (!proc) return Promise.reject(new BerthError('not-found', `process ${processId} not found in container ${id}`));
-    const known = proc.exit;
     return new Promise<ExitInfo>((resolvePromise, reject) => {
       if (known) {
         this.journal.whenCommitted(() => resolvePromise(known));
@@ -440,11 +437,15 @@ export class Supervisor {
   }
 
   private logFile(id: string, processId: string): LogFile {
-    const info = this.get(id);
-    if (!info.processes.some((p) => p.id === processId)) {
-      throw new BerthError('not-found', `process ${processId} not found in container ${id}`);
-    }
+    this.processInfo(id, processId);
     return this.runtime.logFile(id, processId);
+  }
+
+  /** A process's registry entry; not-found if the container or the process is unknown. */
+  private processInfo(id: string, processId: string): ProcessInfo {
+    const proc = this.get(id).processes.find((p) => p.id === processId);
+    if (!proc) throw new BerthError('not-found', `process ${processId} not found in container ${id}`);
+    return proc;
   }
 
   /** Every container in the registry. */
