@@ -1,4 +1,5 @@
 import type { Observable } from 'rxjs';
+import type { Supervisor } from '../supervisor.js';
 import type { BerthEvent, ContainerInfo, CreateOptions, EventsQuery, ExecOptions, ExitInfo } from '../types.js';
 
 /** What the CLI needs from a supervisor, whether it runs in this process or in `berth daemon`. */
@@ -23,3 +24,14 @@ export interface Backend {
 /** The methods a daemon serves, by name (everything but the streaming `events` and `close`). */
 export const RPC_METHODS = ['create', 'start', 'exec', 'signal', 'pause', 'resume', 'delete', 'wait', 'list', 'get', 'logs', 'viewerUrl'] as const;
 export type RpcMethod = (typeof RPC_METHODS)[number];
+
+/** Runs one of those methods on an open supervisor: for a daemon's client, or for a command that opened the state dir itself. */
+export async function invoke(sv: Supervisor, method: RpcMethod, args: unknown[]): Promise<unknown> {
+  if (method === 'viewerUrl') return sv.viewerUrl;
+  return (sv[method] as (...a: unknown[]) => unknown)(...args);
+}
+
+/** A Backend's RPC methods, each forwarded to `call` by name. */
+export function rpcMethods(call: (method: RpcMethod, args: unknown[]) => Promise<unknown>): Pick<Backend, RpcMethod> {
+  return Object.fromEntries(RPC_METHODS.map((method) => [method, (...args: unknown[]) => call(method, args)])) as unknown as Pick<Backend, RpcMethod>;
+}

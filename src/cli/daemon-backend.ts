@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Observable } from 'rxjs';
 import { BerthError } from '../errors.js';
 import type { BerthEvent, EventsQuery } from '../types.js';
-import type { Backend } from './backend.js';
+import { rpcMethods, type Backend } from './backend.js';
 import { lineReader, SOCKET_NAME, toError, type Reply } from './protocol.js';
 
 function open(socketPath: string): Promise<Socket> {
@@ -45,18 +45,7 @@ export async function daemonBackend(stateDir: string): Promise<Backend | undefin
     });
 
   return {
-    create: (o) => call('create', o),
-    start: (id) => call('start', id),
-    exec: (id, o) => call('exec', id, o),
-    signal: (id, p, s) => call('signal', id, p, s),
-    pause: (id) => call('pause', id),
-    resume: (id) => call('resume', id),
-    delete: (id, o) => call('delete', id, o),
-    wait: (id, p) => call('wait', id, p),
-    list: () => call('list'),
-    get: (id) => call('get', id),
-    logs: (id, p) => call('logs', id, p),
-    viewerUrl: () => call('viewerUrl'),
+    ...rpcMethods((method, args) => call(method, ...args)),
     events: (query) => followAcrossRestarts(socketPath, query),
     close: async () => {
       socket.end();

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { toErrorData } from '../errors.js';
 import { Supervisor, type SupervisorOptions } from '../supervisor.js';
 import type { EventsQuery } from '../types.js';
-import { RPC_METHODS, type RpcMethod } from './backend.js';
+import { invoke, RPC_METHODS, type RpcMethod } from './backend.js';
 import { lineReader, SOCKET_NAME, type Reply, type Request } from './protocol.js';
 
 /**
@@ -68,8 +68,7 @@ export async function serveSocket(sv: Supervisor, logger: Logger): Promise<() =>
       }
       // JSON turns an omitted argument into null; the API wants it omitted (undefined), so defaults apply.
       const args = params.map((param) => param ?? undefined);
-      const call = method === 'viewerUrl' ? async () => sv.viewerUrl : async () => (sv[method as Exclude<RpcMethod, 'viewerUrl'>] as (...a: unknown[]) => unknown)(...args);
-      call().then(
+      invoke(sv, method as RpcMethod, args).then(
         (result) => send({ id, result: result ?? null }),
         (err: unknown) => send({ id, error: toErrorData(err) }),
       );

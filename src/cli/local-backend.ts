@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { Supervisor, type SupervisorOptions } from '../supervisor.js';
-import type { Backend } from './backend.js';
+import { invoke, rpcMethods, type Backend } from './backend.js';
 import { serveSocket } from './daemon.js';
 
 /**
@@ -22,19 +22,8 @@ export async function localBackend(options: SupervisorOptions & { logger: Logger
     throw err;
   }
   return {
-    create: (o) => sv.create(o),
-    start: (id) => sv.start(id),
-    exec: (id, o) => sv.exec(id, o),
-    signal: (id, p, s) => sv.signal(id, p, s),
-    pause: (id) => sv.pause(id),
-    resume: (id) => sv.resume(id),
-    delete: (id, o) => sv.delete(id, o),
-    wait: (id, p) => sv.wait(id, p),
-    list: async () => sv.list(),
-    get: async (id) => sv.get(id),
-    logs: (id, p) => sv.logs(id, p),
+    ...rpcMethods((method, args) => invoke(sv, method, args)),
     events: (q) => sv.events(q),
-    viewerUrl: async () => sv.viewerUrl,
     close: async () => {
       await stopServing?.();
       await sv.close({ leaveRunning: true });

@@ -12,7 +12,7 @@ import pretty from 'pino-pretty';
 import { firstValueFrom, fromEvent, lastValueFrom, merge, take, takeUntil, tap } from 'rxjs';
 import { BerthError, isBerthError } from '../errors.js';
 import { followLog } from '../io/process-log.js';
-import { EVENT_TYPES, type BerthEvent, type EventType, type EventsQuery } from '../types.js';
+import { EVENT_TYPES, type BerthEvent, type EventType, type EventsQuery, type ExitInfo } from '../types.js';
 import type { Backend } from './backend.js';
 import { runDaemon } from './daemon.js';
 import { daemonBackend } from './daemon-backend.js';
@@ -85,6 +85,32 @@ function showOutput(id: string, processId: string): { stop(): Promise<void> } {
   };
 }
 
+/**
+ * Starts a process with `begin`. Detached, reports it with `started` and returns.
+ * Otherwise shows its output as it is written (from before it starts, so none is
+ * missed) and returns its exit once it has ended and everything it wrote is shown.
+ */
+async function attach(
+  b: Backend,
+  id: string,
+  processId: string,
+  begin: () => Promise<{ pid: number }>,
+  detach: boolean | undefined,
+  started: (pid: number) => void,
+): Promise<ExitInfo | undefined> {
+  const tail = detach || globals().json ? undefined : showOutput(id, processId);
+  try {
+    const { pid } = await begin();
+    if (detach) {
+      started(pid);
+      return undefined;
+    }
+    return await b.wait(id, processId);
+  } finally {
+    await tail?.stop();
+  }
+}
+
 /** SIGINT (Ctrl-C) or SIGTERM: a command that runs until told to stop then ends cleanly, socket and lock released. */
 const stopSignal = () => merge(fromEvent(process, 'SIGINT'), fromEvent(process, 'SIGTERM')).pipe(take(1));
 
@@ -135,17 +161,8 @@ createFlags(program.command('run <id> [command...]').description('create and sta
   .action(async (id: string, command: string[], flags: CreateFlags & { detach?: boolean; rm?: boolean }) => {
     const status = await withBackend(async (b) => {
       await withSpinner(flags.bundle ? `creating ${id} from ${flags.bundle}` : `creating ${id}`, b.create(createOptions(id, command, flags)));
-      const tail = flags.detach || globals().json ? undefined : showOutput(id, 'init');
-      const { pid } = await b.start(id).catch(async (err: unknown) => {
-        await tail?.stop();
-        throw err;
-      });
-      if (flags.detach) {
-        print({ id, pid }, () => `${id} started, pid ${pid}`);
-        return 0;
-      }
-      const exit = await b.wait(id);
-      await tail?.stop();
+      const exit = await attach(b, id, 'init', () => b.start(id), flags.detach, (pid) => print({ id, pid }, () => `${id} started, pid ${pid}`));
+      if (!exit) return 0;
       if (flags.rm) await b.delete(id);
       if (globals().json) print(exit, () => '');
       return exit.status;
@@ -177,19 +194,11 @@ program
   .option('--cwd <dir>', 'working directory')
   .action(async (id: string, command: string[], flags: { execId: string; detach?: boolean; env?: string[]; cwd?: string }) => {
     const status = await withBackend(async (b) => {
-      const tail = flags.detach || globals().json ? undefined : showOutput(id, flags.execId);
-      const { pid } = await b
-        .exec(id, { execId: flags.execId, args: command, env: parsePairs(flags.env, '--env'), cwd: flags.cwd })
-        .catch(async (err: unknown) => {
-          await tail?.stop();
-          throw err;
-        });
-      if (flags.detach) {
-        print({ id, execId: flags.execId, pid }, () => `${flags.execId} started in ${id}, pid ${pid}`);
-        return 0;
-      }
-      const exit = await b.wait(id, flags.execId);
-      await tail?.stop();
+      const spec = { execId: flags.execId, args: command, env: parsePairs(flags.env, '--env'), cwd: flags.cwd };
+      const exit = await attach(b, id, flags.execId, () => b.exec(id, spec), flags.detach, (pid) =>
+        print({ id, execId: flags.execId, pid }, () => `${flags.execId} started in ${id}, pid ${pid}`),
+      );
+      if (!exit) return 0;
       if (globals().json) print(exit, () => '');
       return exit.status;
     });
