@@ -35,9 +35,14 @@ export async function openSupervisor(options: Partial<SupervisorOptions> = {}): 
   return sv;
 }
 
-/** Every stored journal row, oldest first. */
-export function storedEvents(sv: Supervisor, query: { id?: string } = {}): Promise<BerthEvent[]> {
-  return firstValueFrom(sv.events({ ...query, after: 0, storedOnly: true }).pipe(toArray()));
+/** Every stored journal row (after `after`, if given), oldest first. */
+export function storedEvents(sv: Supervisor, query: { id?: string; after?: number } = {}): Promise<BerthEvent[]> {
+  return firstValueFrom(sv.events({ after: 0, ...query, storedOnly: true }).pipe(toArray()));
+}
+
+/** The rows journaled after `seq`, in brief: what a crash test expects to have happened since. */
+export async function briefSince(sv: Supervisor, seq: number): Promise<string[]> {
+  return brief(await storedEvents(sv, { after: seq }));
 }
 
 /** A compact view of rows: 'start-container:init', 'exit:e1=137', ... */

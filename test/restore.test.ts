@@ -1,15 +1,13 @@
 import { existsSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { firstValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { judgeProcess } from '../src/io/process-restore.js';
 import { processStartTime } from '../src/io/os-process.js';
 import { Supervisor } from '../src/index.js';
-import { brief, groupAlive, groupRunning, openSupervisor, stateOf, storedEvents, tempDir } from './helpers.js';
+import { brief, briefSince, groupAlive, groupRunning, openSupervisor, stateOf, storedEvents, tempDir } from './helpers.js';
 import { checkOrdering } from './ordering.js';
 import { runThenCrash } from './support/crash.js';
 
-const since = async (sv: Supervisor, seq: number) => brief(await firstValueFrom(sv.events({ after: seq, storedOnly: true }).pipe(toArray())));
 
 describe('restore after the supervisor is killed (process runtime)', () => {
   it('after create: the container is still created, and starts', async () => {
@@ -27,10 +25,10 @@ describe('restore after the supervisor is killed (process runtime)', () => {
     const crashed = await runThenCrash(stateDir, ['create:c:sleep 30', 'start:c']);
     const sv = await openSupervisor({ stateDir });
     expect(sv.get('c')).toMatchObject({ status: 'running', pid: crashed.pids['c/init'] });
-    expect(await since(sv, crashed.lastSeq)).toEqual([]);
+    expect(await briefSince(sv, crashed.lastSeq)).toEqual([]);
     process.kill(-crashed.pids['c/init']!, 'SIGTERM');
     expect(await sv.wait('c')).toMatchObject({ status: 143, signal: 'SIGTERM' });
-    expect(await since(sv, crashed.lastSeq)).toEqual(['exit:init=143']);
+    expect(await briefSince(sv, crashed.lastSeq)).toEqual(['exit:init=143']);
   });
 
   it('while paused: restored as paused, resumable, and killable (moby#31699)', async () => {
@@ -57,7 +55,7 @@ describe('restore after the supervisor is killed (process runtime)', () => {
     await sv.exec('top1', { execId: 'echo', args: ['sh', '-c', 'echo -n Success!'] });
     expect((await sv.wait('top1', 'echo')).status).toBe(0);
     expect(await sv.logs('top1', 'echo')).toBe('Success!');
-    expect(await since(sv, crashed.lastSeq)).toEqual(['exit:init=137', 'exit:init=137', 'start-process:echo', 'exit:echo=0']);
+    expect(await briefSince(sv, crashed.lastSeq)).toEqual(['exit:init=137', 'exit:init=137', 'start-process:echo', 'exit:echo=0']);
   });
 
   it('an exec killed while no supervisor ran gets its real status (RestoreDeadExec)', async () => {
@@ -66,7 +64,7 @@ describe('restore after the supervisor is killed (process runtime)', () => {
     process.kill(-crashed.pids['c/sleeper']!, 'SIGKILL');
     await expect.poll(() => existsSync(join(stateDir, 'containers/c/sleeper.exit'))).toBe(true);
     const sv = await openSupervisor({ stateDir });
-    expect(await since(sv, crashed.lastSeq)).toEqual(['exit:sleeper=137']);
+    expect(await briefSince(sv, crashed.lastSeq)).toEqual(['exit:sleeper=137']);
     expect(sv.get('c').status).toBe('running');
   });
 
@@ -77,7 +75,7 @@ describe('restore after the supervisor is killed (process runtime)', () => {
     await expect.poll(() => existsSync(join(stateDir, 'containers/c/init.exit'))).toBe(true);
     const sv = await openSupervisor({ stateDir });
     expect((await sv.wait('c')).status).toBe(137);
-    const after = await since(sv, crashed.lastSeq);
+    const after = await briefSince(sv, crashed.lastSeq);
     expect(after.at(-1)).toBe('exit:init=137');
     expect(after.slice(0, 2).sort()).toEqual(['exit:e1=137', 'exit:e2=137']);
     expect(groupAlive(crashed.pids['c/e1']!) || groupAlive(crashed.pids['c/e2']!)).toBe(false);

@@ -1,16 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { firstValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import type { Supervisor } from '../../src/index.js';
-import { brief, openSupervisor, storedEvents, tempDir } from '../helpers.js';
+import { briefSince, openSupervisor, storedEvents, tempDir } from '../helpers.js';
 import { checkOrdering } from '../ordering.js';
 import { processRunning } from '../../src/io/os-process.js';
 import { busyboxBundle, canRunContainers } from '../support/busybox-bundle.js';
 import { runThenCrash } from '../support/crash.js';
 
 const runc = describe.skipIf(!canRunContainers() && !process.env.CI);
-const since = async (sv: Supervisor, seq: number) => brief(await firstValueFrom(sv.events({ after: seq, storedOnly: true }).pipe(toArray())));
 const conmonPid = (stateDir: string, id: string, proc: string) =>
   Number(readFileSync(join(stateDir, 'containers', id, `${proc}.conmon.pid`), 'utf8'));
 const exitFile = (stateDir: string, id: string, proc: string) => join(stateDir, 'containers', id, `exit-${proc}`, id);
@@ -27,7 +24,7 @@ runc('restore after the supervisor is killed (runc runtime: conmon keeps contain
     await sv.exec('top1', { execId: 'echo', args: ['sh', '-c', 'echo -n Success!'] });
     expect((await sv.wait('top1', 'echo')).status).toBe(0);
     expect(await sv.logs('top1', 'echo')).toBe('Success!');
-    expect(await since(sv, crashed.lastSeq)).toEqual(['exit:init=137', 'exit:init=137', 'start-process:echo', 'exit:echo=0']);
+    expect(await briefSince(sv, crashed.lastSeq)).toEqual(['exit:init=137', 'exit:init=137', 'start-process:echo', 'exit:echo=0']);
   });
 
   it('RestoreDeadExec: an exec killed while down gets 137', async () => {
@@ -36,7 +33,7 @@ runc('restore after the supervisor is killed (runc runtime: conmon keeps contain
     process.kill(crashed.pids['c/sleeper']!, 'SIGKILL');
     await expect.poll(() => existsSync(exitFile(stateDir, 'c', 'sleeper'))).toBe(true);
     const sv = await openSupervisor({ stateDir, runtime: 'runc' });
-    expect(await since(sv, crashed.lastSeq)).toEqual(['exit:sleeper=137']);
+    expect(await briefSince(sv, crashed.lastSeq)).toEqual(['exit:sleeper=137']);
     expect(sv.get('c').status).toBe('running');
   });
 
@@ -47,7 +44,7 @@ runc('restore after the supervisor is killed (runc runtime: conmon keeps contain
     await expect.poll(() => existsSync(exitFile(stateDir, 'c', 'init'))).toBe(true);
     const sv = await openSupervisor({ stateDir, runtime: 'runc' });
     expect((await sv.wait('c')).status).toBe(137);
-    const after = await since(sv, crashed.lastSeq);
+    const after = await briefSince(sv, crashed.lastSeq);
     expect(after.slice(0, 2).sort()).toEqual(['exit:e1=137', 'exit:e2=137']);
     expect(after.at(-1)).toBe('exit:init=137');
     checkOrdering(await storedEvents(sv));
