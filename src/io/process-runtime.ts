@@ -4,7 +4,6 @@ import {
   rmSync,
   statSync,
   writeFileSync,
-  readdirSync,
   watch,
   type FSWatcher,
 } from 'node:fs';
@@ -15,7 +14,7 @@ import { BerthError } from '../errors.js';
 import type { ContainerSpec, ContainerStats, ExitInfo, ProcessSpec } from '../types.js';
 import { INIT, type ResolvedSignal } from '../validate.js';
 import { exitFrom, lostExit } from './exit-status.js';
-import type { ExitListener, RestoredContainer, Runtime, StartedProcess } from './runtime.js';
+import { initLast, processesToRestore, type ExitListener, type RestoredContainer, type Runtime, type StartedProcess } from './runtime.js';
 import { lookPath } from './find-binary.js';
 import { ShimClient } from './shim-client.js';
 import { moveAside } from './quarantine.js';
@@ -167,13 +166,7 @@ export class ProcessRuntime implements Runtime {
     state.watcher = watch(dir, (_, file) => this.exitFileAppeared(state, file));
     state.watcher.unref();
 
-    const known = new Set(stored.processes.map((p) => p.id));
-    const onDisk = readdirSync(dir)
-      .filter((file) => file.endsWith('.pid'))
-      .map((file) => file.slice(0, -'.pid'.length))
-      .filter((id) => !known.has(id));
-    const candidates = [...stored.processes, ...onDisk.map((id) => ({ id, status: 'created' as const }))];
-    for (const proc of candidates) {
+    for (const proc of processesToRestore(stored, dir, '.pid')) {
       if (proc.status === 'exited') {
         state.processes.set(proc.id, { pid: 0, monitorPid: 0, exited: true });
         if (proc.id === INIT) state.initExited = true;
@@ -193,8 +186,7 @@ export class ProcessRuntime implements Runtime {
       if (fate.kind === 'exited') restored.exits.push({ processId: proc.id, exit: fate.exit });
     }
     if (restored.exits.some((e) => e.processId === INIT)) this.reapContainer(state);
-    // Execs first, init last: the order the kernel reaps them in, and the order they are published in.
-    restored.exits.sort((a, b) => Number(a.processId === INIT) - Number(b.processId === INIT));
+    initLast(restored.exits);
     return restored;
   }
 

@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { BerthError } from '../errors.js';
 import type { CheckpointOptions, ContainerSpec, ContainerStats, ExitInfo, LinuxResources, ProcessSpec } from '../types.js';
@@ -12,7 +12,7 @@ import { exitFrom, lostExit } from './exit-status.js';
 import type { StoredContainer } from './projection.js';
 import { moveAside } from './quarantine.js';
 import { removeCgroupParent, runtimeBundle, writeRuntimeBundle } from './runc-bundle.js';
-import type { ExitListener, RestoredContainer, Runtime, StartedProcess } from './runtime.js';
+import { initLast, processesToRestore, type ExitListener, type RestoredContainer, type Runtime, type StartedProcess } from './runtime.js';
 
 export interface RuncOptions {
   /** runc binary (default: `runc` on PATH). */
@@ -295,13 +295,8 @@ export class RuncRuntime implements Runtime {
     const lost = !existsSync(dir);
     mkdirSync(join(dir, 'sockets'), { recursive: true });
     this.watchOom(state);
-    const known = new Set(stored.processes.map((p) => p.id));
-    // Execs conmon started whose start was never journaled: conmon wrote their files itself.
-    const onDisk = readdirSync(dir)
-      .filter((file) => file.endsWith('.conmon.pid'))
-      .map((file) => file.slice(0, -'.conmon.pid'.length))
-      .filter((id) => !known.has(id));
-    for (const proc of [...stored.processes, ...onDisk.map((id) => ({ id, status: 'created' as const }))]) {
+    // conmon writes `<proc>.conmon.pid` itself, so an exec whose start was never journaled is found too.
+    for (const proc of processesToRestore(stored, dir, '.conmon.pid')) {
       if (proc.status === 'exited') {
         state.processes.set(proc.id, { pid: 0, conmonPid: 0, conmonStartTime: 0, exited: true });
         continue;
@@ -332,7 +327,7 @@ export class RuncRuntime implements Runtime {
         restored.exits.push({ processId: proc.id, exit: recorded ?? lostExit('shim-lost') });
       }
     }
-    restored.exits.sort((a, b) => Number(a.processId === INIT) - Number(b.processId === INIT));
+    initLast(restored.exits);
     return restored;
   }
 

@@ -1,6 +1,7 @@
-import type { ResolvedSignal } from '../validate.js';
+import { readdirSync } from 'node:fs';
+import { INIT, type ResolvedSignal } from '../validate.js';
 import type { CheckpointOptions, ContainerSpec, ContainerStats, ExitInfo, LinuxResources, ProcessSpec } from '../types.js';
-import type { StoredContainer } from './projection.js';
+import type { StoredContainer, StoredProcess } from './projection.js';
 import type { LogFile } from './process-log.js';
 
 /** What restore learned of one container from disk. */
@@ -10,6 +11,25 @@ export interface RestoredContainer {
   startedWhileDown: { processId: string; pid: number }[];
   /** Exits that happened while no supervisor ran, or that can never be learned (255, with a reason). */
   exits: { processId: string; exit: ExitInfo }[];
+}
+
+/**
+ * The processes a restore looks at: those the registry knows, plus any whose
+ * shim left its record (`<processId><recordSuffix>` in the container's dir)
+ * before the start was journaled.
+ */
+export function processesToRestore(stored: StoredContainer, dir: string, recordSuffix: string): StoredProcess[] {
+  const known = new Set(stored.processes.map((p) => p.id));
+  const onDisk = readdirSync(dir)
+    .filter((file) => file.endsWith(recordSuffix))
+    .map((file) => file.slice(0, -recordSuffix.length))
+    .filter((id) => !known.has(id));
+  return [...stored.processes, ...onDisk.map((id) => ({ id, status: 'created' as const }))];
+}
+
+/** Execs first, init last: the order the kernel reaps them in, and the order they are published in. */
+export function initLast(exits: RestoredContainer['exits']): RestoredContainer['exits'] {
+  return exits.sort((a, b) => Number(a.processId === INIT) - Number(b.processId === INIT));
 }
 
 /** A process that runs: its pid and, where the runtime saw it, when it was exec'd. */
