@@ -64,6 +64,13 @@ static void say(const char *line) {
   }
 }
 
+/* Reports that request `req` failed: its errno (0 if none) and why, as an F line. */
+static void say_failed(const char *req, int err, const char *why) {
+  char line[512];
+  snprintf(line, sizeof line, "F %s %d %s\n", req, err, why);
+  say(line);
+}
+
 /* Field 22 of /proc/<pid>/stat: start time in clock ticks since boot; tells a reused pid apart. */
 static unsigned long long start_time(pid_t pid) {
   char path[64], buf[1024];
@@ -161,8 +168,7 @@ static void monitor(struct request *r) {
   if (pid < 0 || n > 0) {
     if (pid < 0) err = errno;
     else waitpid(pid, NULL, 0);
-    snprintf(line, sizeof line, "F %s %d %s\n", r->req, err, strerror(err));
-    say(line);
+    say_failed(r->req, err, strerror(err));
     _exit(1);
   }
   unsigned long long started = start_time(pid);
@@ -214,8 +220,7 @@ static void launch_synced(struct request *r) {
   }
   close(fds[1]);
   if (pid < 0) {
-    snprintf(line, sizeof line, "F %s %d %s\n", r->req, errno, strerror(errno));
-    say(line);
+    say_failed(r->req, errno, strerror(errno));
     _exit(1);
   }
   snprintf(line, sizeof line, "P %s %d\n", r->req, (int)pid);
@@ -239,10 +244,7 @@ static void launch_synced(struct request *r) {
     say(line);
     reported = 1;
   }
-  if (!reported) {
-    snprintf(line, sizeof line, "F %s 0 exited without reporting on its sync pipe\n", r->req);
-    say(line);
-  }
+  if (!reported) say_failed(r->req, 0, "exited without reporting on its sync pipe");
   waitpid(pid, NULL, 0);
   _exit(0);
 }
@@ -308,9 +310,7 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < nargs; i++) r.argv[i] = buf + argo[i];
     for (size_t i = 0; i < nenv; i++) r.envp[i] = buf + envo[i];
     if (nargs == 0) {
-      char line[256];
-      snprintf(line, sizeof line, "F %s %d no command\n", r.req, EINVAL);
-      say(line);
+      say_failed(r.req, EINVAL, "no command");
     } else {
       pid_t m = fork();
       if (m == 0) {
@@ -319,9 +319,7 @@ int main(int argc, char **argv) {
         if (synced) launch_synced(&r);
         monitor(&r);
       } else if (m < 0) {
-        char line[256];
-        snprintf(line, sizeof line, "F %s %d %s\n", r.req, errno, strerror(errno));
-        say(line);
+        say_failed(r.req, errno, strerror(errno));
       }
     }
     free(argo);
