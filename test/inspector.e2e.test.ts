@@ -1,7 +1,9 @@
+import { once } from 'node:events';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { openSupervisor, tempDir } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -66,5 +68,22 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the live viewer, in h
     expect(await response.text()).toContain('<iframe id="inspector" src="http://127.0.0.1:9/unreachable">');
     await sv.close();
     await expect(fetch(sv.inspectUrl!)).rejects.toThrow();
+  });
+});
+
+describe('the inspection relay', () => {
+  it("passes other inspectors' events on to viewers, and ignores a message that is not JSON", async () => {
+    const sv = await openSupervisor({ inspect: true });
+    const url = sv.inspectUrl!.replace(/^http/, 'ws');
+    const [viewer, publisher] = [new WebSocket(url), new WebSocket(url)];
+    await Promise.all([viewer, publisher].map((ws) => once(ws, 'open')));
+    const received: string[] = [];
+    viewer.on('message', (data) => received.push(String(data)));
+    publisher.send('not json');
+    publisher.send(JSON.stringify({ type: '@xstate.event', sessionId: 'elsewhere', event: { type: 'PING' } }));
+    await expect.poll(() => received.some((text) => text.includes('PING'))).toBe(true);
+    await sv.create({ id: 'after', process: { args: ['true'] } }); // the supervisor carries on
+    viewer.close();
+    publisher.close();
   });
 });

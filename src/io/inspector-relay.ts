@@ -91,16 +91,25 @@ export class InspectorRelay {
   private welcome(ws: WebSocket): void {
     for (const message of [...this.actors.values(), ...this.snapshots.values(), ...this.journalTail]) ws.send(message);
     // Other inspectors may publish too, as with createInspectorServer: pass their events on.
-    ws.on('message', (data) => this.relay(String(data), ws));
+    ws.on('message', (data) => {
+      const text = String(data);
+      let message: Message;
+      try {
+        message = JSON.parse(text) as Message;
+      } catch {
+        return; // not the inspector protocol: nothing to relay, and no reason to fail the supervisor
+      }
+      this.relay(message, text, ws);
+    });
   }
 
   /** Sends an inspection event or journal row to every viewer. */
   broadcast(message: Message & object): void {
-    this.relay(JSON.stringify(message));
+    this.relay(message, JSON.stringify(message));
   }
 
-  private relay(text: string, from?: WebSocket): void {
-    const message = JSON.parse(text) as Message;
+  /** `text` is `message` as sent on the wire: serialised once, by whoever made it. */
+  private relay(message: Message, text: string, from?: WebSocket): void {
     if (message.type === '@xstate.actor' && message.sessionId) this.actors.set(message.sessionId, text);
     else if (message.type === '@xstate.snapshot' && message.sessionId) {
       // A stopped actor (a deleted container) is not replayed to late joiners.
