@@ -33,7 +33,8 @@ describe('restore after the supervisor is killed (process runtime)', () => {
 
   it('while paused: restored as paused, resumable, and killable (moby#31699)', async () => {
     const stateDir = tempDir();
-    const crashed = await runThenCrash(stateDir, ['create:c:sleep 30', 'start:c', 'pause:c']);
+    // `exec`: init is sleep itself, whose stopped state reads 'T' (a shell waiting on a stopped child sits in 'D').
+    const crashed = await runThenCrash(stateDir, ['create:c:exec sleep 30', 'start:c', 'pause:c']);
     const sv = await openSupervisor({ stateDir });
     expect(sv.get('c').status).toBe('paused');
     expect(stateOf(crashed.pids['c/init']!)).toBe('T');
