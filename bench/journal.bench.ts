@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { Journal } from '../src/io/journal.js';
+import { Journal } from '../src/io/journal/journal.js';
 import { fmt, median, scratchDir, type Result } from './util.js';
 
 const ROWS = 200_000;

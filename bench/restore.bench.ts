@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { Supervisor } from '../src/index.js';
-import { readPidRecord } from '../src/io/shim-records.js';
+import { readPidRecord } from '../src/io/process/shim-records.js';
 import { fmt, median, pool, scratchDir, type Result } from './util.js';
 
 const CONTAINERS = 100;

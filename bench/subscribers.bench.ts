@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { Journal } from '../src/io/journal.js';
-import { eventStream } from '../src/io/event-stream.js';
+import { Journal } from '../src/io/journal/journal.js';
+import { eventStream } from '../src/io/journal/event-stream.js';
 import { fmt, scratchDir, type Result } from './util.js';
 
 const SUBSCRIBERS = 50;

@@ -11,7 +11,7 @@ import { pino, type Logger } from 'pino';
 import pretty from 'pino-pretty';
 import { firstValueFrom, fromEvent, lastValueFrom, merge, take, takeUntil, tap } from 'rxjs';
 import { BerthError, isBerthError } from '../errors.js';
-import { followLog } from '../io/process-log.js';
+import { followLog } from '../io/os/process-log.js';
 import { EVENT_TYPES, type BerthEvent, type EventType, type EventsQuery, type ExitInfo } from '../types.js';
 import type { Backend } from './backend.js';
 import { runDaemon } from './daemon.js';

@@ -1,8 +1,8 @@
 import { readdirSync } from 'node:fs';
 import { INIT, type ResolvedSignal } from '../validate.js';
 import type { CheckpointOptions, ContainerSpec, ContainerStats, ExitInfo, LinuxResources, ProcessSpec } from '../types.js';
-import type { StoredContainer, StoredProcess } from './projection.js';
-import type { LogFile } from './process-log.js';
+import type { StoredContainer, StoredProcess } from './journal/projection.js';
+import type { LogFile } from './os/process-log.js';
 
 /** What restore learned of one container from disk. */
 export interface RestoredContainer {

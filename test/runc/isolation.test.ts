@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultCgroupParent, removeCgroupParent } from '../../src/io/runc-bundle.js';
+import { defaultCgroupParent, removeCgroupParent } from '../../src/io/runc/runc-bundle.js';
 import { Supervisor } from '../../src/index.js';
 import { openSupervisor, stateOf, tempDir } from '../helpers.js';
 import { busyboxBundle, canRunContainers } from '../support/busybox-bundle.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { briefSince, openSupervisor, storedEvents, tempDir } from '../helpers.js';
 import { checkOrdering } from '../ordering.js';
-import { processRunning } from '../../src/io/os-process.js';
+import { processRunning } from '../../src/io/os/os-process.js';
 import { busyboxBundle, canRunContainers } from '../support/busybox-bundle.js';
 import { runThenCrash } from '../support/crash.js';
 

@@ -1,6 +1,6 @@
 import { openSync, readFileSync, unlinkSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { BerthError } from '../errors.js';
+import { BerthError } from '../../errors.js';
 import { commandLine, isSameProcess, processStartTime } from './os-process.js';
 
 /**

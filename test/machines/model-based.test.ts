@@ -2,11 +2,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTestModel, getAdjacencyMap } from '@xstate/graph';
 import { describe, expect, it } from 'vitest';
-import type { Supervisor } from '../src/index.js';
-import { checkOrdering } from './ordering.js';
-import { lifecycleModel } from './model/lifecycle.model.js';
-import { openSupervisor, storedEvents, tempDir } from './helpers.js';
-import { busyboxBundle, canRunContainers } from './support/busybox-bundle.js';
+import type { Supervisor } from '../../src/index.js';
+import { checkOrdering } from '../ordering.js';
+import { lifecycleModel } from './lifecycle.model.js';
+import { openSupervisor, storedEvents, tempDir } from '../helpers.js';
+import { busyboxBundle, canRunContainers } from '../support/busybox-bundle.js';
 
 /** A process that runs until its stop file appears, then exits 0 by itself. */
 const untilFile = (path: string) => ['sh', '-c', `while [ ! -e '${path}' ]; do sleep 0.01; done`];

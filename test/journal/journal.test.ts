@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { concatMap, delay, firstValueFrom, lastValueFrom, of, take, tap, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { Journal } from '../src/io/journal.js';
-import { eventStream } from '../src/io/event-stream.js';
-import type { BerthEvent } from '../src/index.js';
-import { brief, openSupervisor, storedEvents, tempDir } from './helpers.js';
+import { Journal } from '../../src/io/journal/journal.js';
+import { eventStream } from '../../src/io/journal/event-stream.js';
+import type { BerthEvent } from '../../src/index.js';
+import { brief, openSupervisor, storedEvents, tempDir } from '../helpers.js';
 
 function openJournal(retainCount = 0, dir = tempDir()): Journal {
   return new Journal(join(dir, 'journal.db'), retainCount);

@@ -1,6 +1,6 @@
-import type { ExitInfo } from '../types.js';
-import { lostExit } from './exit-status.js';
-import { isSameProcess } from './os-process.js';
+import type { ExitInfo } from '../../types.js';
+import { lostExit } from '../os/exit-status.js';
+import { isSameProcess } from '../os/os-process.js';
 import { readExitRecord, readPidRecord } from './shim-records.js';
 
 /** What became of a process while no supervisor was watching, judged from what berth-shim left on disk. */

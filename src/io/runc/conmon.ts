@@ -1,4 +1,4 @@
-import type { ShimClient } from './shim-client.js';
+import type { ShimClient } from '../process/shim-client.js';
 
 /**
  * Starts conmon and waits for its word on the sync pipe (fd 3, `_OCI_SYNCPIPE`):

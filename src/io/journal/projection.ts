@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { ContainerDetail, ContainerStatus, ContainerSpec, ExitInfo, JournalEntry } from '../types.js';
+import type { ContainerDetail, ContainerStatus, ContainerSpec, ExitInfo, JournalEntry } from '../../types.js';
 
 export interface StoredProcess {
   id: string;

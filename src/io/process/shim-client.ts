@@ -4,11 +4,11 @@ import { constants as osConstants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import { BerthError } from '../errors.js';
-import { killGroup } from './os-process.js';
+import { BerthError } from '../../errors.js';
+import { killGroup } from '../os/os-process.js';
 
 /** Where `npm run build` puts the compiled shim: <package>/dist/berth-shim, from src/io or dist/io alike. */
-export const DEFAULT_SHIM_PATH = fileURLToPath(new URL('../../dist/berth-shim', import.meta.url));
+export const DEFAULT_SHIM_PATH = fileURLToPath(new URL('../../../dist/berth-shim', import.meta.url));
 
 export interface SpawnRequest {
   /** The container's state dir: the shim writes <proc>.pid, <proc>.exit and <proc>.log there. */

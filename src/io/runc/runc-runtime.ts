@@ -1,18 +1,18 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
-import { BerthError } from '../errors.js';
-import type { CheckpointOptions, ContainerSpec, ContainerStats, ExitInfo, LinuxResources, ProcessSpec } from '../types.js';
-import { INIT, type ResolvedSignal } from '../validate.js';
+import { BerthError } from '../../errors.js';
+import type { CheckpointOptions, ContainerSpec, ContainerStats, ExitInfo, LinuxResources, ProcessSpec } from '../../types.js';
+import { INIT, type ResolvedSignal } from '../../validate.js';
 import { launchConmon, runcError } from './conmon.js';
-import { ShimClient } from './shim-client.js';
-import type { LogFile } from './process-log.js';
-import { isSameProcess, processAlive, processRunning, processStartTime, readIfPresent } from './os-process.js';
-import { exitFrom, lostExit } from './exit-status.js';
-import type { StoredContainer } from './projection.js';
-import { moveAside } from './quarantine.js';
+import { ShimClient } from '../process/shim-client.js';
+import type { LogFile } from '../os/process-log.js';
+import { isSameProcess, processAlive, processRunning, processStartTime, readIfPresent } from '../os/os-process.js';
+import { exitFrom, lostExit } from '../os/exit-status.js';
+import type { StoredContainer } from '../journal/projection.js';
+import { moveAside } from '../os/quarantine.js';
 import { removeCgroupParent, runtimeBundle, writeRuntimeBundle } from './runc-bundle.js';
-import { initLast, processesToRestore, type ExitListener, type RestoredContainer, type Runtime, type StartedProcess } from './runtime.js';
+import { initLast, processesToRestore, type ExitListener, type RestoredContainer, type Runtime, type StartedProcess } from '../runtime.js';
 
 export interface RuncOptions {
   /** runc binary (default: `runc` on PATH). */

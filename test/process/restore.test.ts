@@ -1,12 +1,12 @@
 import { existsSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { judgeProcess } from '../src/io/process-restore.js';
-import { processStartTime } from '../src/io/os-process.js';
-import { Supervisor } from '../src/index.js';
-import { brief, briefSince, groupAlive, groupRunning, openSupervisor, stateOf, storedEvents, tempDir } from './helpers.js';
-import { checkOrdering } from './ordering.js';
-import { runThenCrash } from './support/crash.js';
+import { judgeProcess } from '../../src/io/process/process-restore.js';
+import { processStartTime } from '../../src/io/os/os-process.js';
+import { Supervisor } from '../../src/index.js';
+import { brief, briefSince, groupAlive, groupRunning, openSupervisor, stateOf, storedEvents, tempDir } from '../helpers.js';
+import { checkOrdering } from '../ordering.js';
+import { runThenCrash } from '../support/crash.js';
 
 
 describe('restore after the supervisor is killed (process runtime)', () => {
@@ -106,7 +106,7 @@ describe('restore after the supervisor is killed (process runtime)', () => {
     const crashed = await runThenCrash(stateDir, ['create:c:sleep 30', 'start:c']);
     const pidFile = readdirSync(join(stateDir, 'containers/c')).includes('init.pid');
     expect(pidFile).toBe(true);
-    const { readPidRecord } = await import('../src/io/shim-records.js');
+    const { readPidRecord } = await import('../../src/io/process/shim-records.js');
     const record = readPidRecord(join(stateDir, 'containers/c'), 'init')!;
     process.kill(record.monitorPid, 'SIGKILL');
     const sv = await openSupervisor({ stateDir });
@@ -125,7 +125,7 @@ describe('restore after the supervisor is killed (process runtime)', () => {
     await sv.create({ id: 'c', process: { args: ['sleep', '30'] } });
     await sv.start('c');
     await sv.exec('c', { execId: 'top', args: ['sleep', '30'] });
-    const { readPidRecord } = await import('../src/io/shim-records.js');
+    const { readPidRecord } = await import('../../src/io/process/shim-records.js');
     const record = readPidRecord(join(sv.stateDir, 'containers/c'), 'top')!;
     process.kill(record.monitorPid, 'SIGKILL');
     expect(await sv.wait('c', 'top')).toMatchObject({ status: 255, reason: 'shim-lost' });

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import type { ExitInfo } from '../types.js';
-import { exitFrom } from './exit-status.js';
-import { readIfPresent } from './os-process.js';
+import type { ExitInfo } from '../../types.js';
+import { exitFrom } from '../os/exit-status.js';
+import { readIfPresent } from '../os/os-process.js';
 
 /** `<proc>.pid` as berth-shim writes it: the process and its monitor, each with its start time. */
 export interface PidRecord {

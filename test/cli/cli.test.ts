@@ -3,11 +3,11 @@ import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { Supervisor } from '../src/index.js';
-import { tempDir } from './helpers.js';
-import { busyboxBundle, canRunContainers } from './support/busybox-bundle.js';
+import { Supervisor } from '../../src/index.js';
+import { tempDir } from '../helpers.js';
+import { busyboxBundle, canRunContainers } from '../support/busybox-bundle.js';
 
-const BIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
 interface Run {
   code: number;

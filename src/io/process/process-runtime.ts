@@ -10,19 +10,19 @@ import {
 import { readFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { join, resolve } from 'node:path';
-import { BerthError } from '../errors.js';
-import type { ContainerSpec, ContainerStats, ExitInfo, ProcessSpec } from '../types.js';
-import { INIT, type ResolvedSignal } from '../validate.js';
-import { exitFrom, lostExit } from './exit-status.js';
-import { initLast, processesToRestore, type ExitListener, type RestoredContainer, type Runtime, type StartedProcess } from './runtime.js';
-import { lookPath } from './find-binary.js';
+import { BerthError } from '../../errors.js';
+import type { ContainerSpec, ContainerStats, ExitInfo, ProcessSpec } from '../../types.js';
+import { INIT, type ResolvedSignal } from '../../validate.js';
+import { exitFrom, lostExit } from '../os/exit-status.js';
+import { initLast, processesToRestore, type ExitListener, type RestoredContainer, type Runtime, type StartedProcess } from '../runtime.js';
+import { lookPath } from '../os/find-binary.js';
 import { ShimClient } from './shim-client.js';
-import { moveAside } from './quarantine.js';
+import { moveAside } from '../os/quarantine.js';
 import { readExitRecord } from './shim-records.js';
-import { killGroup, processAlive } from './os-process.js';
+import { killGroup, processAlive } from '../os/os-process.js';
 import { judgeProcess, type Fate } from './process-restore.js';
-import type { StoredContainer } from './projection.js';
-import type { LogFile } from './process-log.js';
+import type { StoredContainer } from '../journal/projection.js';
+import type { LogFile } from '../os/process-log.js';
 
 interface LiveProcess {
   /** Leader of the process's own group (0 until it has started). */

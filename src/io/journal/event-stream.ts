@@ -1,6 +1,6 @@
 import { Observable } from 'rxjs';
-import { BerthError } from '../errors.js';
-import type { BerthEvent, EventsQuery } from '../types.js';
+import { BerthError } from '../../errors.js';
+import type { BerthEvent, EventsQuery } from '../../types.js';
 import type { Journal } from './journal.js';
 
 /**

@@ -1,5 +1,5 @@
-import type { ExitInfo } from '../types.js';
-import { signalName } from '../validate.js';
+import type { ExitInfo } from '../../types.js';
+import { signalName } from '../../validate.js';
 
 /** Status for an exit: the code, or 128+N for signal N, or 255 with a reason when neither is known. */
 export function exitFrom(code: number | null | undefined, signal: number | null | undefined, exitedAt = new Date()): ExitInfo {

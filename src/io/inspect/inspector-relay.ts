@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { WebSocket, WebSocketServer } from 'ws';
 
 /** visualizations/ of this package: the live viewer page and the statechart SVGs. */
-const ASSETS = fileURLToPath(new URL('../../visualizations/', import.meta.url));
+const ASSETS = fileURLToPath(new URL('../../../visualizations/', import.meta.url));
 const FILES: Record<string, [string, string]> = {
   '/viewer': ['live.html', 'text/html; charset=utf-8'],
   '/supervisor.svg': ['supervisor.svg', 'image/svg+xml'],

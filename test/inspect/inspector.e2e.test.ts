@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { openSupervisor, tempDir } from './helpers.js';
+import { openSupervisor, tempDir } from '../helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 /** What this machine's closed network needs from Chromium (see README). */
@@ -17,7 +17,7 @@ const FLAGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
-const ARTIFACTS = new URL('../test-artifacts/', import.meta.url);
+const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url);
 
 describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the live viewer, in headless Chromium, with no internet', () => {
   let browser: Browser;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { BerthError } from '../errors.js';
+import { BerthError } from '../../errors.js';
 
 const CGROUP_ROOT = '/sys/fs/cgroup';
 

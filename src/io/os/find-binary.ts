@@ -1,6 +1,6 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
-import { BerthError } from '../errors.js';
+import { BerthError } from '../../errors.js';
 
 /**
  * Resolves a command as execvp would: a path with a slash as it is (relative to

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import type { BerthEvent, ContainerDetail, EventType, JournalEntry } from '../types.js';
+import type { BerthEvent, ContainerDetail, EventType, JournalEntry } from '../../types.js';
 import { Projection, type StoredContainer } from './projection.js';
 
 export interface ReplayFilter {

@@ -2,9 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import type { Supervisor } from '../src/index.js';
-import { openSupervisor, tempDir } from './helpers.js';
-import { busyboxBundle, canRunContainers } from './support/busybox-bundle.js';
+import type { Supervisor } from '../../src/index.js';
+import { openSupervisor, tempDir } from '../helpers.js';
+import { busyboxBundle, canRunContainers } from '../support/busybox-bundle.js';
 
 /** Prints a line, waits for the test's go-ahead, then prints a multi-byte piece without a newline, to stderr. */
 const script = (control: string) => `printf 'first\\n'; while [ ! -e '${control}/go' ]; do sleep 0.01; done; printf 'é—second' >&2`;
