@@ -227,7 +227,9 @@ export class Supervisor {
       });
     }
     const stored = journal.registry();
-    const quarantined = quarantineUnknown(join(stateDir, 'containers'), new Set(stored.map((c) => c.id)));
+    const known = new Set(stored.map((c) => c.id));
+    await runtime.reconcile?.(known);
+    const quarantined = quarantineUnknown(join(stateDir, 'containers'), known);
     const restored = new Map(stored.map((c) => [c.id, runtime.restore(c)]));
 
     let supervisor: Supervisor | undefined;

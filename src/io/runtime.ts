@@ -66,6 +66,11 @@ export interface Runtime {
    * running processes are watched again, and what happened meanwhile is returned.
    */
   restore(stored: StoredContainer): RestoredContainer;
+  /**
+   * Before restore: kills and removes what the runtime runs for containers the
+   * registry does not know (a create the crash cut short), so their ids can be reused.
+   */
+  reconcile?(known: ReadonlySet<string>): Promise<void>;
   /** Where one process's stdout and stderr are captured, and in which format. */
   logFile(id: string, processId: string): LogFile;
   /** Registers the one listener told about every process exit, exactly once per process. */

@@ -4,13 +4,14 @@ import { describe, expect, it } from 'vitest';
 import { briefSince, openSupervisor, storedEvents, tempDir } from '../helpers.js';
 import { checkOrdering } from '../ordering.js';
 import { processRunning } from '../../src/io/os/os-process.js';
+import { currentAttempt } from '../../src/io/runc/monitor-records.js';
 import { busyboxBundle, canRunContainers } from '../support/busybox-bundle.js';
 import { runThenCrash } from '../support/crash.js';
 
 const runc = describe.skipIf(!canRunContainers() && !process.env.CI);
-const conmonPid = (stateDir: string, id: string, proc: string) =>
-  Number(readFileSync(join(stateDir, 'containers', id, `${proc}.conmon.pid`), 'utf8'));
-const exitFile = (stateDir: string, id: string, proc: string) => join(stateDir, 'containers', id, `exit-${proc}`, id);
+const attempt = (stateDir: string, id: string, proc: string) => currentAttempt(join(stateDir, 'containers', id), proc)!;
+const conmonPid = (stateDir: string, id: string, proc: string) => Number(readFileSync(attempt(stateDir, id, proc).conmonPidFile, 'utf8'));
+const exitFile = (stateDir: string, id: string, proc: string) => join(attempt(stateDir, id, proc).exitDir, id);
 
 runc('restore after the supervisor is killed (runc runtime: conmon keeps containers alive)', () => {
   it('TestRestart: ten containers survive; two killed while down report 137; an exec works after', async () => {

@@ -6,7 +6,7 @@
  *   node --import tsx test/support/crash-child.ts <stateDir> <step>...
  *
  * Steps: create:<id>:<cmd>, start:<id>, exec:<id>:<execId>:<cmd>, signal:<id>:<proc>:<sig>, wait:<id>:<proc>, pause:<id>;
- * `start&` and `exec&` fire without waiting, so the crash can land while they are in flight.
+ * `create&`, `start&`, `exec&` and `delete&` fire without waiting, so the crash can land while they are in flight.
  */
 import { pino } from 'pino';
 import { mkdtempSync } from 'node:fs';
@@ -28,6 +28,8 @@ for (const step of steps) {
   const [op, id, a, b] = step.split(':') as [string, string, string?, string?];
   try {
     if (op === 'create') await sv.create({ id, ...spec(id, a!) });
+    else if (op === 'create&') void sv.create({ id, ...spec(id, a!) }).catch(() => {});
+    else if (op === 'delete&') void sv.delete(id, { force: true }).catch(() => {});
     else if (op === 'start') pids[`${id}/init`] = (await sv.start(id)).pid;
     else if (op === 'start&') void sv.start(id).catch(() => {});
     else if (op === 'exec') pids[`${id}/${a}`] = (await sv.exec(id, { execId: a!, args: ['sh', '-c', b!] })).pid;

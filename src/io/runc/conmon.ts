@@ -17,9 +17,14 @@ export async function launchConmon(shim: ShimClient, conmonPath: string, args: s
   } catch (err) {
     throw new Error(`the shim (conmon) ${(err as Error).message}`);
   }
-  const message = JSON.parse(said) as { data: number; message?: string };
-  if (message.data > 0) return message.data;
-  throw new Error(runcError(message.message ?? 'conmon reported a failure without a message'));
+  let message: { data?: unknown; message?: unknown };
+  try {
+    message = JSON.parse(said) as typeof message;
+  } catch {
+    throw new Error(`the shim (conmon) said something that is not its sync message: ${JSON.stringify(said.slice(0, 200))}`);
+  }
+  if (Number.isSafeInteger(message.data) && (message.data as number) > 0) return message.data as number;
+  throw new Error(runcError(typeof message.message === 'string' ? message.message : 'conmon reported a failure without a message'));
 }
 
 /** runc logs `time=… level=error msg="…"`: keep what it said, unescaped. */

@@ -51,20 +51,37 @@ export function writeRuntimeBundle(userBundle: string, dir: string, cgroupParent
 /** Where writeRuntimeBundle put a container's bundle. */
 export const runtimeBundle = (dir: string) => join(dir, 'bundle');
 
+/** The cgroup hierarchies a cgroup path exists in: the unified one, or each v1 controller's. */
+function hierarchies(): string[] {
+  if (!existsSync(CGROUP_ROOT)) return [];
+  return existsSync(join(CGROUP_ROOT, 'cgroup.controllers')) ? [CGROUP_ROOT] : readdirSync(CGROUP_ROOT).map((name) => join(CGROUP_ROOT, name));
+}
+
+/** rmdir, which the kernel refuses for a cgroup that still has processes or children. */
+function removeIfEmpty(cgroup: string): void {
+  try {
+    rmdirSync(cgroup);
+  } catch {
+    // not there in this hierarchy, or still in use
+  }
+}
+
 /**
  * Removes a supervisor's cgroup parent from every hierarchy, once nothing of it
  * is left: rmdir refuses a cgroup that still has children, so a container still
  * there (exited but not deleted, or left running) keeps it.
  */
 export function removeCgroupParent(cgroupParent: string): void {
-  if (!existsSync(CGROUP_ROOT)) return;
-  const unified = existsSync(join(CGROUP_ROOT, 'cgroup.controllers'));
-  const hierarchies = unified ? [CGROUP_ROOT] : readdirSync(CGROUP_ROOT).map((name) => join(CGROUP_ROOT, name));
-  for (const hierarchy of hierarchies) {
-    try {
-      rmdirSync(join(hierarchy, cgroupParent));
-    } catch {
-      // not there in this hierarchy, or still in use
+  for (const hierarchy of hierarchies()) removeIfEmpty(join(hierarchy, cgroupParent));
+}
+
+/** Removes the empty cgroups under the parent of containers the registry does not know (a create cut short). */
+export function removeUnknownCgroups(cgroupParent: string, known: ReadonlySet<string>): void {
+  for (const hierarchy of hierarchies()) {
+    const parent = join(hierarchy, cgroupParent);
+    if (!existsSync(parent)) continue;
+    for (const entry of readdirSync(parent, { withFileTypes: true })) {
+      if (entry.isDirectory() && !known.has(entry.name)) removeIfEmpty(join(parent, entry.name));
     }
   }
 }

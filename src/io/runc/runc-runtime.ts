@@ -1,17 +1,21 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { basename, join } from 'node:path';
 import { BerthError } from '../../errors.js';
 import type { CheckpointOptions, ContainerSpec, ContainerStats, ExitInfo, LinuxResources, ProcessSpec } from '../../types.js';
 import { INIT, type ResolvedSignal } from '../../validate.js';
 import { launchConmon, runcError } from './conmon.js';
 import { ShimClient } from '../process/shim-client.js';
 import type { LogFile } from '../os/process-log.js';
-import { isSameProcess, processAlive, processRunning, processStartTime, readIfPresent } from '../os/os-process.js';
-import { exitFrom, lostExit } from '../os/exit-status.js';
+import { isSameProcess, processRunning, processStartTime, readIfPresent } from '../os/os-process.js';
+import { lostExit } from '../os/exit-status.js';
 import type { StoredContainer } from '../journal/projection.js';
 import { moveAside } from '../os/quarantine.js';
-import { removeCgroupParent, runtimeBundle, writeRuntimeBundle } from './runc-bundle.js';
+import { removeCgroupParent, removeUnknownCgroups, runtimeBundle, writeRuntimeBundle } from './runc-bundle.js';
+import {
+  ATTEMPT_SUFFIX, currentAttempt, dropAttempt, killConfirmed, newAttempt, parentPid, processesNaming, readExit, readPid, readRecord, writeRecord,
+  type Attempt, type MonitorRecord,
+} from './monitor-records.js';
 import { initLast, processesToRestore, type ExitListener, type RestoredContainer, type Runtime, type StartedProcess } from '../runtime.js';
 
 export interface RuncOptions {
@@ -25,14 +29,15 @@ export interface RuncOptions {
   cgroupParent: string | undefined;
 }
 
-interface RuncProcess {
-  pid: number;
-  /** conmon's daemon, which reaps the process and writes its exit file. */
-  conmonPid: number;
-  conmonStartTime: number;
+interface RuncProcess extends MonitorRecord {
+  /** Where this launch's conmon writes; undefined for a process restored as already exited. */
+  attempt?: Attempt;
   exited: boolean;
   watcher?: FSWatcher;
 }
+
+/** A process known to have ended: nothing of it is ever signalled. */
+const ENDED: Omit<RuncProcess, 'exited'> = { pid: 0, startTime: -1, conmonPid: 0, conmonStartTime: -1 };
 
 interface RuncContainer {
   id: string;
@@ -46,9 +51,6 @@ interface RuncContainer {
 }
 
 const MONITOR_CHECK_MS = 1_000;
-
-/** Where conmon writes a process's exit status: a dir of its own, since conmon names the file after the container. */
-const exitDir = (dir: string, processId: string) => join(dir, `exit-${processId}`);
 
 /**
  * Real OCI containers: runc runs them, Debian's conmon monitors each container
@@ -100,7 +102,7 @@ export class RuncRuntime implements Runtime {
     return state;
   }
 
-  private conmonArgs(state: RuncContainer, processId: string): string[] {
+  private conmonArgs(state: RuncContainer, processId: string, attempt: Attempt): string[] {
     const runtimeArgs = this.options.runtimeArgs.flatMap((arg) => ['--runtime-arg', arg]);
     return [
       '--api-version', '1',
@@ -109,10 +111,10 @@ export class RuncRuntime implements Runtime {
       '-n', state.id,
       '-r', this.options.runc,
       '-b', state.bundle,
-      '-p', join(state.dir, `${processId}.pid`),
-      '-P', join(state.dir, `${processId}.conmon.pid`),
+      '-p', attempt.pidFile,
+      '-P', attempt.conmonPidFile,
       '-l', `k8s-file:${join(state.dir, `${processId}.log`)}`,
-      '--exit-dir', exitDir(state.dir, processId),
+      '--exit-dir', attempt.exitDir,
       '--socket-dir-path', join(state.dir, 'sockets'),
       '--log-level', 'error',
       ...(processId === INIT ? ['-0', join(state.dir, 'persist')] : []),
@@ -120,30 +122,33 @@ export class RuncRuntime implements Runtime {
     ];
   }
 
-  /** Starts a process's conmon and records it; the exit dir is watched before the process can exit. */
+  /**
+   * Starts a process's conmon in a fresh attempt directory and records it; the
+   * exit dir is watched before the process can exit. A launch that fails leaves
+   * nothing running that names its attempt, and no attempt to restore.
+   */
   private async monitored(state: RuncContainer, processId: string, extra: string[]): Promise<RuncProcess> {
-    mkdirSync(exitDir(state.dir, processId), { recursive: true });
-    const proc: RuncProcess = { pid: 0, conmonPid: 0, conmonStartTime: 0, exited: false };
+    const attempt = newAttempt(state.dir, processId);
+    const proc: RuncProcess = { ...ENDED, attempt, exited: false };
     state.processes.set(processId, proc);
     this.watchExit(state, processId, proc);
     try {
-      proc.pid = await launchConmon(this.shim, this.options.conmon, [...this.conmonArgs(state, processId), ...extra], this.startTimeoutMs);
+      proc.pid = await launchConmon(this.shim, this.options.conmon, [...this.conmonArgs(state, processId, attempt), ...extra], this.startTimeoutMs);
+      proc.startTime = processStartTime(proc.pid) ?? -1;
+      const conmonPid = readPid(attempt.conmonPidFile);
+      if (conmonPid === undefined) throw new Error(`conmon left no readable pid file at ${attempt.conmonPidFile}`);
+      proc.conmonPid = conmonPid;
+      proc.conmonStartTime = processStartTime(conmonPid) ?? -1;
+      writeRecord(attempt, proc);
     } catch (err) {
       proc.watcher?.close();
       state.processes.delete(processId);
-      this.killConmon(state.dir, processId);
+      killAttempt(attempt);
+      dropAttempt(state.dir, processId, attempt);
       throw err;
     }
-    proc.conmonPid = Number(readFileSync(join(state.dir, `${processId}.conmon.pid`), 'utf8'));
-    proc.conmonStartTime = processStartTime(proc.conmonPid) ?? 0;
-    writeFileSync(join(state.dir, `${processId}.shim`), `${proc.pid} ${processStartTime(proc.pid) ?? 0} ${proc.conmonPid} ${proc.conmonStartTime}\n`);
     this.exitFileAppeared(state, processId); // it may have exited already
     return proc;
-  }
-
-  private killConmon(dir: string, processId: string): void {
-    const pid = Number(readIfPresent(join(dir, `${processId}.conmon.pid`)));
-    if (pid > 0 && processAlive(pid)) process.kill(pid, 'SIGKILL');
   }
 
   async create(id: string, spec: ContainerSpec): Promise<void> {
@@ -186,7 +191,7 @@ export class RuncRuntime implements Runtime {
   async exec(id: string, execId: string, spec: ProcessSpec): Promise<StartedProcess> {
     const state = this.state(id);
     // The bundle's process is the template (user, capabilities, rlimits); args, env and cwd are the exec's.
-    const base = (JSON.parse(readFileSync(join(state.bundle, 'config.json'), 'utf8')) as { process: Record<string, unknown> }).process;
+    const base = readProcessTemplate(state.bundle);
     const env = [...((base.env as string[] | undefined) ?? []), ...Object.entries(spec.env ?? {}).map(([k, v]) => `${k}=${v}`)];
     const processJson = join(state.dir, `${execId}.process.json`);
     writeFileSync(processJson, JSON.stringify({ ...base, terminal: false, args: spec.args, env, cwd: spec.cwd ?? base.cwd ?? '/' }));
@@ -225,7 +230,10 @@ export class RuncRuntime implements Runtime {
       await this.runc(['kill', id, String(signal.number)]);
       return;
     }
+    // An exit conmon has recorded is delivered, not signalled; a pid that is no longer this exec's is never signalled.
+    this.exitFileAppeared(this.state(id), processId);
     try {
+      if (proc.exited || !isSameProcess(proc.pid, proc.startTime)) throw new Error('gone');
       process.kill(proc.pid, signal.number);
     } catch {
       throw new BerthError('invalid-state', `process ${processId} of ${id} is not running`);
@@ -245,8 +253,8 @@ export class RuncRuntime implements Runtime {
   }
 
   async stats(id: string): Promise<ContainerStats> {
-    const raw = JSON.parse(await this.runc(['events', '--stats', id])) as { data?: RuncStats };
-    return toStats(raw.data ?? {}, raw);
+    const raw = parseJson(await this.runc(['events', '--stats', id]), `runc events --stats ${id}`) as { data?: RuncStats } | null;
+    return toStats(raw?.data ?? {}, raw);
   }
 
   async checkpoint(id: string, options: CheckpointOptions): Promise<{ imagePath: string }> {
@@ -272,9 +280,9 @@ export class RuncRuntime implements Runtime {
       if (!/does not exist|not exist/.test(err.message)) throw err;
     });
     state?.oomWatcher?.close();
-    for (const [processId, proc] of state?.processes ?? []) {
+    for (const proc of state?.processes.values() ?? []) {
       proc.watcher?.close();
-      if (state) this.killConmon(state.dir, processId);
+      killConfirmed(proc.conmonPid, proc.conmonStartTime);
     }
     rmSync(join(this.containersDir, id), { recursive: true, force: true });
     this.containers.delete(id);
@@ -283,6 +291,37 @@ export class RuncRuntime implements Runtime {
   /** conmon writes its k8s-file format (`-l k8s-file:<path>`). */
   logFile(id: string, processId: string): LogFile {
     return { path: join(this.state(id).dir, `${processId}.log`), format: 'k8s' };
+  }
+
+  /**
+   * Before restore: what a supervisor killed in the middle of a create left
+   * behind, which the registry never learned of — a runc container of this state
+   * dir, its conmon, a runc call still running, an empty cgroup — is killed and
+   * removed, so the id can be used again. Its directory is quarantined afterwards.
+   * Only what is provably this state dir's is touched: processes whose command
+   * line names its containers dir, runc containers whose bundle is there.
+   */
+  async reconcile(known: ReadonlySet<string>): Promise<void> {
+    const prefix = `${this.containersDir}/`;
+    const tools = new Set([this.options.conmon, this.options.runc, 'conmon', 'runc']);
+    for (const proc of processesNaming(prefix)) {
+      const id = proc.args.find((arg) => arg.startsWith(prefix))!.slice(prefix.length).split('/')[0]!;
+      const isTool = proc.args.slice(0, 2).some((arg) => tools.has(arg) || tools.has(basename(arg)));
+      if (isTool && !known.has(id)) killConfirmed(proc.pid, proc.startTime);
+    }
+    for (const { id, bundle } of await this.runcList()) {
+      if (known.has(id) || bundle !== runtimeBundle(join(this.containersDir, id))) continue;
+      await this.runc(['delete', '--force', id]).catch(() => undefined);
+    }
+    if (this.options.cgroupParent) removeUnknownCgroups(this.options.cgroupParent, known);
+  }
+
+  /** runc's containers (`runc list`), or none if runc cannot list them: then nothing is removed. */
+  private async runcList(): Promise<{ id: string; bundle: string }[]> {
+    const listed = parseJsonOr(await this.runc(['list', '--format', 'json']).catch(() => 'null'));
+    return Array.isArray(listed)
+      ? listed.filter((c): c is { id: string; bundle: string } => typeof c?.id === 'string' && typeof c?.bundle === 'string')
+      : [];
   }
 
   restore(stored: StoredContainer): RestoredContainer {
@@ -295,25 +334,31 @@ export class RuncRuntime implements Runtime {
     const lost = !existsSync(dir);
     mkdirSync(join(dir, 'sockets'), { recursive: true });
     this.watchOom(state);
-    // conmon writes `<proc>.conmon.pid` itself, so an exec whose start was never journaled is found too.
-    for (const proc of processesToRestore(stored, dir, '.conmon.pid')) {
+    const journaled = new Set(stored.processes.map((p) => p.id));
+    // Each launch names its attempt before conmon runs, so an exec whose start was never journaled is found too.
+    for (const proc of processesToRestore(stored, dir, ATTEMPT_SUFFIX)) {
       if (proc.status === 'exited') {
-        state.processes.set(proc.id, { pid: 0, conmonPid: 0, conmonStartTime: 0, exited: true });
+        state.processes.set(proc.id, { ...ENDED, exited: true });
         continue;
       }
-      const record = lost ? undefined : this.monitorRecord(state, proc.id);
+      const attempt = lost ? undefined : currentAttempt(dir, proc.id);
+      const record = attempt && this.monitorRecord(state, attempt);
       if (!record) {
         if (proc.status === 'running' || lost) {
           restored.exits.push({ processId: proc.id, exit: lostExit(lost ? 'state-lost' : 'shim-lost') });
+        } else if (attempt && !journaled.has(proc.id)) {
+          // An exec launch cut short by the crash: it never ran as far as berth can tell, so nothing of it may run on.
+          killAttempt(attempt);
+          dropAttempt(dir, proc.id, attempt);
         }
         continue;
       }
-      const live: RuncProcess = { ...record, exited: false };
+      const live: RuncProcess = { ...record, attempt, exited: false };
       state.processes.set(proc.id, live);
       // runc create writes init's pid before `runc start`: only runc knows whether it was started.
       const started = proc.id !== INIT || proc.status === 'running' || this.runcStatus(state.id) !== 'created';
       if (proc.status === 'created' && started) restored.startedWhileDown.push({ processId: proc.id, pid: live.pid });
-      const exit = readExit(dir, proc.id, state.id);
+      const exit = readExit(attempt, state.id);
       if (exit) {
         live.exited = true;
         restored.exits.push({ processId: proc.id, exit });
@@ -322,7 +367,7 @@ export class RuncRuntime implements Runtime {
         this.exitFileAppeared(state, proc.id);
       } else {
         live.exited = true;
-        const recorded = readExit(dir, proc.id, state.id);
+        const recorded = readExit(attempt, state.id);
         if (!recorded) this.killOrphan(state, proc.id, live);
         restored.exits.push({ processId: proc.id, exit: recorded ?? lostExit('shim-lost') });
       }
@@ -332,20 +377,26 @@ export class RuncRuntime implements Runtime {
   }
 
   /**
-   * A process as conmon recorded it (`<proc>.pid` from runc, `<proc>.conmon.pid`),
-   * with conmon's start time from berth's own record to tell a reused pid apart;
-   * if the supervisor died before writing that, conmon's command line must name
-   * the container instead.
+   * A launch as berth recorded it (pids with their start times). If the
+   * supervisor died before writing that, conmon and runc's pid files are believed
+   * only when what they say is checked: an exit conmon recorded in this attempt
+   * (nothing left to signal then), or a live conmon naming this attempt that is
+   * the process's parent.
    */
-  private monitorRecord(state: RuncContainer, processId: string): Omit<RuncProcess, 'exited'> | undefined {
-    const pid = Number(readIfPresent(join(state.dir, `${processId}.pid`)));
-    const conmonPid = Number(readIfPresent(join(state.dir, `${processId}.conmon.pid`)));
-    if (!(pid > 0) || !(conmonPid > 0)) return undefined;
-    const ours = readIfPresent(join(state.dir, `${processId}.shim`))?.trim().split(' ').map(Number);
+  private monitorRecord(state: RuncContainer, attempt: Attempt): MonitorRecord | undefined {
+    const ours = readRecord(attempt);
+    if (ours) return ours;
+    const pid = readPid(attempt.pidFile);
+    const conmonPid = readPid(attempt.conmonPidFile);
+    if (pid === undefined || conmonPid === undefined) return undefined;
+    if (readExit(attempt, state.id)) return { ...ENDED, pid, conmonPid };
     const cmdline = readIfPresent(`/proc/${conmonPid}/cmdline`)?.split('\0') ?? [];
-    const conmonStartTime =
-      ours?.length === 4 ? ours[3]! : cmdline.includes(exitDir(state.dir, processId)) ? (processStartTime(conmonPid) ?? -1) : -1;
-    return { pid, conmonPid, conmonStartTime };
+    const startTime = processStartTime(pid);
+    const conmonStartTime = processStartTime(conmonPid);
+    if (!cmdline.includes(attempt.exitDir) || parentPid(pid) !== conmonPid || startTime === undefined || conmonStartTime === undefined) {
+      return undefined;
+    }
+    return { pid, startTime, conmonPid, conmonStartTime };
   }
 
   private runcStatus(id: string): string | undefined {
@@ -371,12 +422,13 @@ export class RuncRuntime implements Runtime {
   }
 
   private watchExit(state: RuncContainer, processId: string, proc: RuncProcess): void {
-    proc.watcher = watch(exitDir(state.dir, processId), () => this.exitFileAppeared(state, processId));
+    proc.watcher = watch(proc.attempt!.exitDir, () => this.exitFileAppeared(state, processId));
     proc.watcher.unref();
   }
 
   private exitFileAppeared(state: RuncContainer, processId: string): void {
-    const exit = readExit(state.dir, processId, state.id);
+    const attempt = state.processes.get(processId)?.attempt;
+    const exit = attempt && readExit(attempt, state.id);
     if (exit) this.deliver(state, processId, exit);
   }
 
@@ -399,7 +451,7 @@ export class RuncRuntime implements Runtime {
     for (const state of this.containers.values()) {
       for (const [processId, proc] of state.processes) {
         if (proc.exited || proc.conmonPid <= 0 || isSameProcess(proc.conmonPid, proc.conmonStartTime)) continue;
-        const recorded = readExit(state.dir, processId, state.id);
+        const recorded = proc.attempt && readExit(proc.attempt, state.id);
         if (!recorded) this.killOrphan(state, processId, proc);
         this.deliver(state, processId, recorded ?? lostExit('shim-lost'));
       }
@@ -408,7 +460,7 @@ export class RuncRuntime implements Runtime {
 
   private killOrphan(state: RuncContainer, processId: string, proc: RuncProcess): void {
     if (processId === INIT) void this.runc(['kill', '--all', state.id, 'KILL']).catch(() => undefined);
-    else if (processRunning(proc.pid)) process.kill(proc.pid, 'SIGKILL');
+    else killConfirmed(proc.pid, proc.startTime);
   }
 
   async close(): Promise<void> {
@@ -432,17 +484,35 @@ function failureCode(err: unknown): 'invalid-spec' | 'runtime-error' {
   return /exec: "[^"]*": /.test((err as Error).message) ? 'invalid-spec' : 'runtime-error';
 }
 
-/** conmon's exit file: the status (128+N for signal N) as text; its mtime is when the process was reaped. */
-function readExit(dir: string, processId: string, containerId: string): ExitInfo | undefined {
-  const path = join(exitDir(dir, processId), containerId);
-  const text = readIfPresent(path)?.trim();
-  if (!text || !/^-?\d+$/.test(text)) return undefined;
-  const status = Number(text);
-  const exitedAt = statSync(path).mtime;
-  if (status < 0) return { status: 255, exitedAt };
-  return status > 128 && status < 128 + 65 ? exitFrom(null, status - 128, exitedAt) : exitFrom(status, null, exitedAt);
+/** Kills whatever still names a launch's attempt dir: its conmon, and a `runc create` or `runc exec` it had started. */
+function killAttempt(attempt: Attempt): void {
+  for (const proc of processesNaming(`${attempt.dir}/`)) killConfirmed(proc.pid, proc.startTime);
 }
 
+function parseJsonOr(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** JSON that runc or berth wrote; anything else is a runtime error saying where it came from, never a crash. */
+function parseJson(text: string, from: string): unknown {
+  const parsed = parseJsonOr(text);
+  if (parsed === undefined) throw new BerthError('runtime-error', `${from}: not JSON: ${JSON.stringify(text.slice(0, 200))}`);
+  return parsed;
+}
+
+/** The process of the container's own config.json, the template of its execs. */
+function readProcessTemplate(bundle: string): Record<string, unknown> {
+  const path = join(bundle, 'config.json');
+  const config = parseJson(readIfPresent(path) ?? '', path) as { process?: unknown } | null;
+  if (typeof config?.process !== 'object' || config.process === null) {
+    throw new BerthError('runtime-error', `${path} has no process to run execs as`);
+  }
+  return config.process as Record<string, unknown>;
+}
 
 interface RuncStats {
   cpu?: { usage?: { total?: number; user?: number; kernel?: number; percpu?: number[] } };

@@ -1,0 +1,146 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ExitInfo } from '../../types.js';
+import { exitFrom } from '../os/exit-status.js';
+import { isSameProcess, processStartTime, readIfPresent } from '../os/os-process.js';
+
+/**
+ * What one launch of a process's conmon leaves on disk, in a directory of its
+ * own (`<processId>.<token>`): conmon's pid file, runc's pid file, conmon's exit
+ * dir and berth's record of both pids with their start times. A conmon from an
+ * earlier attempt (one that timed out, or a reused exec id) writes into its own
+ * attempt's directory, so its exit can never be read as a later attempt's.
+ * `<processId>.attempt` names the current attempt; it is written before conmon runs.
+ */
+export interface Attempt {
+  dir: string;
+  exitDir: string;
+  pidFile: string;
+  conmonPidFile: string;
+  /** `<pid> <start time> <conmon pid> <conmon start time>`, written by berth once conmon reported. */
+  recordFile: string;
+}
+
+export const ATTEMPT_SUFFIX = '.attempt';
+const TOKEN = /^[0-9a-f]{12}$/;
+
+function attemptAt(containerDir: string, processId: string, token: string): Attempt {
+  const dir = join(containerDir, `${processId}.${token}`);
+  return { dir, exitDir: join(dir, 'exit'), pidFile: join(dir, 'pid'), conmonPidFile: join(dir, 'conmon.pid'), recordFile: join(dir, 'record') };
+}
+
+/** A fresh attempt directory, made current before anything is launched into it. */
+export function newAttempt(containerDir: string, processId: string): Attempt {
+  const token = randomBytes(6).toString('hex');
+  const attempt = attemptAt(containerDir, processId, token);
+  mkdirSync(attempt.exitDir, { recursive: true, mode: 0o700 });
+  writeAtomically(join(containerDir, `${processId}${ATTEMPT_SUFFIX}`), `${token}\n`);
+  return attempt;
+}
+
+/** The current attempt of a process, or undefined if none (or its pointer is not one berth wrote). */
+export function currentAttempt(containerDir: string, processId: string): Attempt | undefined {
+  const token = readIfPresent(join(containerDir, `${processId}${ATTEMPT_SUFFIX}`))?.trim();
+  return token !== undefined && TOKEN.test(token) ? attemptAt(containerDir, processId, token) : undefined;
+}
+
+/** Forgets a launch that failed: its pointer and its directory (what it wrote is of no process that ran). */
+export function dropAttempt(containerDir: string, processId: string, attempt: Attempt): void {
+  if (currentAttempt(containerDir, processId)?.dir === attempt.dir) rmSync(join(containerDir, `${processId}${ATTEMPT_SUFFIX}`), { force: true });
+  rmSync(attempt.dir, { recursive: true, force: true });
+}
+
+function writeAtomically(path: string, text: string): void {
+  writeFileSync(`${path}.tmp`, text, { mode: 0o600 });
+  renameSync(`${path}.tmp`, path);
+}
+
+const MAX_PID = 4_194_304; // the kernel's pid_max ceiling
+
+/** A pid file's pid, or undefined if it is missing, truncated or not a pid. */
+export function readPid(path: string): number | undefined {
+  const text = readIfPresent(path)?.trim();
+  if (!text || !/^\d+$/.test(text)) return undefined;
+  const pid = Number(text);
+  return pid > 0 && pid <= MAX_PID ? pid : undefined;
+}
+
+export interface MonitorRecord {
+  pid: number;
+  startTime: number;
+  conmonPid: number;
+  conmonStartTime: number;
+}
+
+export function writeRecord(attempt: Attempt, record: MonitorRecord): void {
+  writeAtomically(attempt.recordFile, `${record.pid} ${record.startTime} ${record.conmonPid} ${record.conmonStartTime}\n`);
+}
+
+/** berth's record of an attempt, or undefined if missing or not four numbers. */
+export function readRecord(attempt: Attempt): MonitorRecord | undefined {
+  const fields = readIfPresent(attempt.recordFile)?.trim().split(' ');
+  if (fields?.length !== 4 || !fields.every((f) => /^\d+$/.test(f))) return undefined;
+  const [pid, startTime, conmonPid, conmonStartTime] = fields.map(Number) as [number, number, number, number];
+  return pid > 0 && conmonPid > 0 ? { pid, startTime, conmonPid, conmonStartTime } : undefined;
+}
+
+/**
+ * conmon's exit file: the status (128+N for signal N) as text; its mtime is when
+ * the process was reaped. Undefined while it is missing, empty or not a status
+ * (conmon may be writing it); -1, conmon's "unknown", gives 255 with a reason.
+ */
+export function readExit(attempt: Attempt, containerId: string): ExitInfo | undefined {
+  const path = join(attempt.exitDir, containerId);
+  const text = readIfPresent(path)?.trim();
+  if (!text || !/^-?\d{1,3}$/.test(text)) return undefined;
+  const status = Number(text);
+  if (status < -1 || status > 255) return undefined;
+  let exitedAt: Date;
+  try {
+    exitedAt = statSync(path).mtime;
+  } catch {
+    return undefined; // removed under us (the container is being deleted)
+  }
+  if (status < 0) return exitFrom(null, null, exitedAt);
+  return status > 128 && status < 128 + 65 ? exitFrom(null, status - 128, exitedAt) : exitFrom(status, null, exitedAt);
+}
+
+/** A process whose command line names `fragment` (a path of this state dir), with its start time. */
+export interface NamedProcess {
+  pid: number;
+  startTime: number;
+  args: string[];
+}
+
+/** Every process whose command line has an argument starting with `fragment`: conmons and runc calls of this state dir. */
+export function processesNaming(fragment: string): NamedProcess[] {
+  const found: NamedProcess[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    if (pid === process.pid) continue;
+    const args = readIfPresent(`/proc/${pid}/cmdline`)?.split('\0') ?? [];
+    if (!args.some((arg) => arg.startsWith(fragment))) continue;
+    const startTime = processStartTime(pid);
+    if (startTime !== undefined) found.push({ pid, startTime, args });
+  }
+  return found;
+}
+
+/** SIGKILLs a process only if it is still the one seen (pid and start time): a reused pid is left alone. */
+export function killConfirmed(pid: number, startTime: number): void {
+  if (!isSameProcess(pid, startTime)) return;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // it ended between the check and the signal
+  }
+}
+
+/** A process's parent (field 4 of /proc/<pid>/stat), or undefined if it is gone. */
+export function parentPid(pid: number): number | undefined {
+  const stat = readIfPresent(`/proc/${pid}/stat`);
+  const ppid = stat?.slice(stat.lastIndexOf(')') + 2).split(' ')[1];
+  return ppid === undefined ? undefined : Number(ppid);
+}
