@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { BerthError } from '../../errors.js';
+import { readIfPresent } from '../os/os-process.js';
 
 const CGROUP_ROOT = '/sys/fs/cgroup';
 
@@ -75,13 +76,35 @@ export function removeCgroupParent(cgroupParent: string): void {
   for (const hierarchy of hierarchies()) removeIfEmpty(join(hierarchy, cgroupParent));
 }
 
-/** Removes the empty cgroups under the parent of containers the registry does not know (a create cut short). */
-export function removeUnknownCgroups(cgroupParent: string, known: ReadonlySet<string>): void {
+/**
+ * Removes the cgroups under the parent of containers the registry does not know
+ * (a create cut short), killing what is left in them first (`cgroup.kill`): the
+ * parent is this state dir's, so nothing in them belongs to anyone else.
+ */
+export async function removeUnknownCgroups(cgroupParent: string, known: ReadonlySet<string>): Promise<void> {
   for (const hierarchy of hierarchies()) {
     const parent = join(hierarchy, cgroupParent);
     if (!existsSync(parent)) continue;
     for (const entry of readdirSync(parent, { withFileTypes: true })) {
-      if (entry.isDirectory() && !known.has(entry.name)) removeIfEmpty(join(parent, entry.name));
+      if (!entry.isDirectory() || known.has(entry.name)) continue;
+      const cgroup = join(parent, entry.name);
+      await emptied(cgroup);
+      removeIfEmpty(cgroup);
     }
+  }
+}
+
+const EMPTYING_MS = 2_000;
+
+/** Kills a cgroup's processes and waits (briefly) until the kernel has taken them out. */
+async function emptied(cgroup: string): Promise<void> {
+  try {
+    writeFileSync(join(cgroup, 'cgroup.kill'), '1');
+  } catch {
+    return; // cgroup v1, or a kernel before 5.14: rmdir will say whether it is empty
+  }
+  for (const deadline = Date.now() + EMPTYING_MS; Date.now() < deadline; ) {
+    if ((readIfPresent(join(cgroup, 'cgroup.procs')) ?? '').trim() === '') return;
+    await new Promise((done) => setTimeout(done, 20));
   }
 }

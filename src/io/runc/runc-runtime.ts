@@ -1,6 +1,6 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
-import { basename, join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { BerthError } from '../../errors.js';
 import type { CheckpointOptions, ContainerSpec, ContainerStats, ExitInfo, LinuxResources, ProcessSpec } from '../../types.js';
 import { INIT, type ResolvedSignal } from '../../validate.js';
@@ -309,11 +309,18 @@ export class RuncRuntime implements Runtime {
       const isTool = proc.args.slice(0, 2).some((arg) => tools.has(arg) || tools.has(basename(arg)));
       if (isTool && !known.has(id)) killConfirmed(proc.pid, proc.startTime);
     }
-    for (const { id, bundle } of await this.runcList()) {
-      if (known.has(id) || bundle !== runtimeBundle(join(this.containersDir, id))) continue;
-      await this.runc(['delete', '--force', id]).catch(() => undefined);
+    const ours = (await this.runcList()).filter(({ id, bundle }) => bundle === runtimeBundle(join(this.containersDir, id))).map((c) => c.id);
+    // A `runc create` killed half-way leaves runc a state dir it cannot list; the container's own directory says it was ours.
+    const root = runcRoot(this.options.runtimeArgs);
+    const halfCreated = readdirSync(this.containersDir).filter((id) => existsSync(join(root, id)));
+    for (const id of new Set([...ours, ...halfCreated])) {
+      if (known.has(id)) continue;
+      await this.runc(['delete', '--force', id]).catch(() => {
+        // runc cannot read what it half wrote; in berth's own root, nobody else's container can be there.
+        if (root.startsWith(`${join(this.containersDir, '..')}/`)) rmSync(join(root, id), { recursive: true, force: true });
+      });
     }
-    if (this.options.cgroupParent) removeUnknownCgroups(this.options.cgroupParent, known);
+    if (this.options.cgroupParent) await removeUnknownCgroups(this.options.cgroupParent, known);
   }
 
   /** runc's containers (`runc list`), or none if runc cannot list them: then nothing is removed. */
@@ -482,6 +489,13 @@ export class RuncRuntime implements Runtime {
  */
 function failureCode(err: unknown): 'invalid-spec' | 'runtime-error' {
   return /exec: "[^"]*": /.test((err as Error).message) ? 'invalid-spec' : 'runtime-error';
+}
+
+/** runc's state root: the runtime args' `--root`, or runc's default. */
+function runcRoot(runtimeArgs: string[]): string {
+  const at = runtimeArgs.indexOf('--root');
+  const inline = runtimeArgs.find((arg) => arg.startsWith('--root='));
+  return resolve(at >= 0 && runtimeArgs[at + 1] ? runtimeArgs[at + 1]! : (inline?.slice('--root='.length) ?? '/run/runc'));
 }
 
 /** Kills whatever still names a launch's attempt dir: its conmon, and a `runc create` or `runc exec` it had started. */
