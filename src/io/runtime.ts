@@ -66,6 +66,12 @@ export interface Runtime {
    * running processes are watched again, and what happened meanwhile is returned.
    */
   restore(stored: StoredContainer): RestoredContainer;
+  /**
+   * What a container directory says the container runs, for rebuilding a lost
+   * registry; undefined if the directory is not one of this runtime's. Its
+   * processes are then found by `restore`, from their records beside it.
+   */
+  recoverSpec(dir: string): ContainerSpec | undefined;
   /** Where one process's stdout and stderr are captured, and in which format. */
   logFile(id: string, processId: string): LogFile;
   /** Registers the one listener told about every process exit, exactly once per process. */

@@ -22,19 +22,29 @@ export class StateLock {
   static acquire(stateDir: string): StateLock {
     const path = join(stateDir, 'lock.db');
     const holderPath = join(stateDir, 'lock');
-    createPrivateFile(path);
-    const db = new Database(path, { timeout: 0 });
+    let db: Database.Database;
+    try {
+      createPrivateFile(path);
+      db = new Database(path, { timeout: 0 });
+    } catch (err) {
+      throw unusableStateDir(err, stateDir);
+    }
     try {
       db.pragma('locking_mode = EXCLUSIVE');
       // In exclusive locking mode the lock taken by this transaction is kept until the connection closes.
       db.exec('BEGIN EXCLUSIVE; COMMIT');
     } catch (err) {
       db.close();
-      if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw unusableStateDir(err, stateDir);
       throw new BerthError('locked', `state dir ${stateDir} is in use by another supervisor (${awaitHolder(holderPath)})`);
     }
     const holder = `${process.pid} ${processStartTime(process.pid)}\n`;
-    writePrivateFile(holderPath, holder);
+    try {
+      writePrivateFile(holderPath, holder);
+    } catch (err) {
+      db.close();
+      throw unusableStateDir(err, stateDir);
+    }
     return new StateLock(db, holderPath, holder);
   }
 
@@ -66,4 +76,12 @@ function describeHolder(holderPath: string): string | undefined {
   if (pid === undefined || startTime === undefined || !isSameProcess(pid, startTime)) return undefined;
   const command = commandLine(pid)?.slice(0, 120);
   return `pid ${pid}${command ? `: ${command}` : ''}`;
+}
+
+/** A state dir berth cannot use (not a directory, read-only, full): what to fix, not a raw errno. */
+export function unusableStateDir(err: unknown, stateDir: string): BerthError {
+  const why = err instanceof Error ? err.message : String(err);
+  const code = (err as { code?: unknown }).code;
+  if (code === 'ENOSPC' || code === 'SQLITE_FULL') return new BerthError('disk-full', `state dir ${stateDir}: the disk is full (${why})`, { cause: err });
+  return new BerthError('runtime-error', `state dir ${stateDir} cannot be used (${why}): it must be a writable directory`, { cause: err });
 }
