@@ -8,13 +8,14 @@ import { runOpOver } from './actors/run-op.js';
 import { BerthError, fromErrorData } from './errors.js';
 import { eventStream } from './io/journal/event-stream.js';
 import { Journal } from './io/journal/journal.js';
+import { findContainers, journalRecovered } from './io/journal/recover-registry.js';
 import { followLog, readLog, type LogFile } from './io/os/process-log.js';
 import { findBinary } from './io/os/find-binary.js';
 import { ProcessRuntime } from './io/process/process-runtime.js';
 import { quarantineUnknown } from './io/os/quarantine.js';
 import { defaultCgroupParent } from './io/runc/runc-bundle.js';
 import { RuncRuntime } from './io/runc/runc-runtime.js';
-import { StateLock } from './io/os/state-lock.js';
+import { StateLock, unusableStateDir } from './io/os/state-lock.js';
 import { InspectorRelay, type RelayOptions } from './io/inspect/inspector-relay.js';
 import type { Runtime } from './io/runtime.js';
 import { containerMachine, type ContainerContext } from './machines/container.machine.js';
@@ -57,6 +58,13 @@ export interface SupervisorOptions {
    * Not applied with runc's `--systemd-cgroup`, whose paths have another form.
    */
   cgroupParent?: string;
+  /**
+   * When the journal is missing or empty but container directories exist (it
+   * was lost or replaced), `open` refuses with `journal-missing` unless this is
+   * true: then the registry is rebuilt from what the runtime left in each
+   * container directory, and journaled. Default false.
+   */
+  recover?: boolean;
   /** How many journal rows to keep; 0 keeps all. Default 500. */
   retainCount?: number;
   /** How long a process may take to start before the start fails. Default 30 s. */
@@ -126,6 +134,14 @@ function createRuntime(options: SupervisorOptions, stateDir: string): Runtime {
   }
 }
 
+function journalMissing(stateDir: string, containersDir: string): BerthError {
+  return new BerthError(
+    'journal-missing',
+    `the journal in ${stateDir} has no history, but ${containersDir} holds container directories: it was lost or replaced. ` +
+      'Restore journal.db from a backup, or open with { recover: true } to rebuild the registry from those directories',
+  );
+}
+
 /** Paths are resolved now, so a restore from another working directory still means the same place. */
 function containerSpec(options: CreateOptions): ContainerSpec {
   if (options.bundle !== undefined && options.process !== undefined) {
@@ -186,14 +202,16 @@ export class Supervisor {
     }
     const stateDir = resolve(options.stateDir);
     const logger = options.logger ?? pino({ name: 'berth', level: 'warn' }, pino.destination(2));
-    await mkdir(join(stateDir, 'containers'), { recursive: true });
+    await mkdir(join(stateDir, 'containers'), { recursive: true, mode: 0o700 }).catch((err: unknown) => {
+      throw unusableStateDir(err, stateDir);
+    });
     const lock = StateLock.acquire(stateDir);
     let runtime: Runtime | undefined;
     let relay: InspectorRelay | undefined;
     try {
       runtime = createRuntime(options, stateDir);
       relay = options.inspect ? await InspectorRelay.start(options.inspect === true ? {} : options.inspect) : undefined;
-      return await Supervisor.restore(stateDir, lock, logger, retainCount, runtime, relay);
+      return await Supervisor.restore(stateDir, lock, logger, retainCount, runtime, relay, options.recover === true);
     } catch (err) {
       await relay?.stop();
       await runtime?.close();
@@ -214,8 +232,27 @@ export class Supervisor {
     retainCount: number,
     runtime: Runtime,
     relay: InspectorRelay | undefined,
+    recover: boolean,
   ): Promise<Supervisor> {
     const journal = new Journal(join(stateDir, 'journal.db'), retainCount);
+    try {
+      return await Supervisor.adopt(journal, stateDir, lock, logger, runtime, relay, recover);
+    } catch (err) {
+      journal.close();
+      throw err;
+    }
+  }
+
+  private static async adopt(
+    journal: Journal,
+    stateDir: string,
+    lock: StateLock,
+    logger: Logger,
+    runtime: Runtime,
+    relay: InspectorRelay | undefined,
+    recover: boolean,
+  ): Promise<Supervisor> {
+    journal.onFailure((err) => logger.error({ err }, 'journal commits fail: rows are kept in memory and retried'));
     // Stately's converter, delivering straight to our relay: no WebSocket client, no retry loop to outlive us.
     const inspector = relay && createInspector({ send: (event) => relay.broadcast(event) });
     if (relay) {
@@ -226,10 +263,17 @@ export class Supervisor {
         }
       });
     }
+    const containersDir = join(stateDir, 'containers');
+    const found = journal.fresh ? findContainers(runtime, containersDir) : [];
+    if (found.length > 0) {
+      if (!recover) throw journalMissing(stateDir, containersDir);
+      await journalRecovered(journal, found);
+      logger.warn({ recovered: found.map((c) => c.id) }, 'journal was missing: registry rebuilt from the container directories');
+    }
     const stored = journal.registry();
     const known = new Set(stored.map((c) => c.id));
     await runtime.reconcile?.(known);
-    const quarantined = quarantineUnknown(join(stateDir, 'containers'), known);
+    const quarantined = quarantineUnknown(containersDir, known);
     const restored = new Map(stored.map((c) => [c.id, runtime.restore(c)]));
 
     let supervisor: Supervisor | undefined;
@@ -290,6 +334,8 @@ export class Supervisor {
 
   private call<T>(event: (requestId: number) => SupervisorEvent): Promise<T> {
     if (this.closing) return Promise.reject(new BerthError('closed', 'the supervisor is closed'));
+    // Nothing new is started that could not be journaled; exits keep being recorded in memory meanwhile.
+    if (this.journal.failure) return Promise.reject(this.journal.failure);
     return this.send(event);
   }
 

@@ -71,6 +71,12 @@ export interface Runtime {
    * registry does not know (a create the crash cut short), so their ids can be reused.
    */
   reconcile?(known: ReadonlySet<string>): Promise<void>;
+  /**
+   * What a container directory says the container runs, for rebuilding a lost
+   * registry; undefined if the directory is not one of this runtime's. Its
+   * processes are then found by `restore`, from their records beside it.
+   */
+  recoverSpec(dir: string): ContainerSpec | undefined;
   /** Where one process's stdout and stderr are captured, and in which format. */
   logFile(id: string, processId: string): LogFile;
   /** Registers the one listener told about every process exit, exactly once per process. */

@@ -1,6 +1,11 @@
 import Database from 'better-sqlite3';
+import { dirname, join } from 'node:path';
+import { BerthError } from '../../errors.js';
+import { createPrivateFile } from '../os/private-file.js';
 import type { BerthEvent, ContainerDetail, EventType, JournalEntry } from '../../types.js';
+import { damaged, journalError } from './journal-errors.js';
 import { Projection, type StoredContainer } from './projection.js';
+import { SeqMark } from './seq-mark.js';
 
 export interface ReplayFilter {
   after?: number;
@@ -53,46 +58,87 @@ function toEvent(row: Row): BerthEvent {
   return event;
 }
 
+interface Staged {
+  event: BerthEvent;
+  entry: JournalEntry;
+  detail?: ContainerDetail;
+}
+
+/** How long a failed commit (a full disk) waits before it is tried again, if no new row tries it sooner. */
+const RETRY_MS = 500;
+
 /**
  * The event table. Appends are grouped into one transaction per turn of the event
  * loop (group commit): a burst of transitions costs one fsync-free WAL commit, and
  * nothing is announced — no listener called, no promise settled — before the
  * commit that makes it durable has happened.
+ *
+ * A commit that fails (a full disk) loses nothing and throws nowhere: its rows
+ * stay in memory, in seq order, and are committed by the next attempt — on the
+ * next append, or on a timer.
  */
 export class Journal {
   private readonly db: Database.Database;
   private readonly insert: Database.Statement;
   private readonly prune: Database.Statement;
   private readonly projection: Projection;
-  private pending: BerthEvent[] = [];
+  private readonly mark: SeqMark;
+  private pending: Staged[] = [];
   private afterCommit: (() => void)[] = [];
   private flushScheduled = false;
+  private retry: NodeJS.Timeout | undefined;
   private committedSeq: number;
+  private nextSeq: number;
+  /** Set while committed rows wait in memory because the last commit failed. */
+  private writeFailure: BerthError | undefined;
+  /** The database held no row before: a first open, or a journal that was lost. */
+  readonly fresh: boolean;
   private readonly listeners = new Set<(events: readonly BerthEvent[]) => void>();
   private readonly closeListeners = new Set<() => void>();
+  private readonly failureListeners = new Set<(err: BerthError) => void>();
 
+  /** Opens (creating if missing) the journal at `path`, checking its integrity; its seq mark lives beside it. */
   constructor(
-    path: string,
+    private readonly path: string,
     private readonly retainCount: number,
   ) {
-    this.db = new Database(path);
-    // WAL + NORMAL: a commit survives the supervisor crashing at any point.
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.exec(SCHEMA);
-    this.projection = new Projection(this.db);
-    this.insert = this.db.prepare(
-      `INSERT INTO events (ts, type, container_id, process_id, from_state, to_state, pid, status, signal, reason)
-       VALUES (@ts, @type, @id, @processId, @from, @to, @pid, @status, @signal, @reason)`,
-    );
-    // Keeps exactly the newest N rows, whatever gaps seq may have.
-    this.prune = this.db.prepare(
-      'DELETE FROM events WHERE seq < (SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET ?)',
-    );
-    this.committedSeq = this.lastSeq();
+    try {
+      createPrivateFile(path);
+      this.db = new Database(path);
+    } catch (err) {
+      throw journalError(err, path);
+    }
+    try {
+      const problems = this.db.pragma('quick_check') as { quick_check: string }[];
+      if (problems[0]?.quick_check !== 'ok') throw damaged(path, problems.map((p) => p.quick_check).slice(0, 3).join('; ').replace(/\s+/g, ' '));
+      // WAL + NORMAL: a commit survives the supervisor crashing at any point.
+      const mode = this.db.pragma('journal_mode = WAL', { simple: true });
+      if (mode !== 'wal') throw new BerthError('runtime-error', `journal ${path} cannot use write-ahead logging (mode ${mode}): its directory must be writable`);
+      this.db.pragma('synchronous = NORMAL');
+      this.db.exec(SCHEMA);
+      // A write now, so that a journal which opens but cannot be written fails here, not on the first commit.
+      this.db.pragma('user_version = 1');
+      this.projection = new Projection(this.db);
+      this.insert = this.db.prepare(
+        `INSERT INTO events (seq, ts, type, container_id, process_id, from_state, to_state, pid, status, signal, reason)
+         VALUES (@seq, @ts, @type, @id, @processId, @from, @to, @pid, @status, @signal, @reason)`,
+      );
+      // Keeps exactly the newest N rows, whatever gaps seq may have.
+      this.prune = this.db.prepare(
+        'DELETE FROM events WHERE seq < (SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET ?)',
+      );
+      this.mark = SeqMark.open(join(dirname(path), 'seq.mark'));
+    } catch (err) {
+      this.db.close();
+      throw journalError(err, path);
+    }
+    const stored = this.lastSeq();
+    this.fresh = stored === 0;
+    this.committedSeq = Math.max(stored, this.mark.value);
+    this.nextSeq = this.committedSeq + 1;
   }
 
-  /** Highest seq ever assigned, even if retention has since removed the row. */
+  /** Highest seq ever committed, even if retention has since removed the row. */
   private lastSeq(): number {
     const row = this.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").get() as
       | { seq: number }
@@ -105,36 +151,27 @@ export class Journal {
     return this.committedSeq;
   }
 
+  /** Why rows are waiting in memory (a full disk), or undefined while commits succeed. */
+  get failure(): BerthError | undefined {
+    return this.writeFailure;
+  }
+
   /**
-   * Appends inside the open group transaction, updating the registry projection in
-   * the same transaction, and returns the row as it will be published.
+   * Stages a row for the next group commit, with the registry projection updated
+   * in the same transaction, and returns the row as it will be published. Never
+   * throws: a failed commit keeps the row for the next attempt.
    */
   append(entry: JournalEntry, detail?: ContainerDetail): BerthEvent {
-    if (!this.db.inTransaction) this.db.exec('BEGIN');
-    const ts = (entry.time ?? new Date()).getTime();
-    const result = this.insert.run({
-      ts,
-      type: entry.type,
-      id: entry.id,
-      processId: entry.processId ?? null,
-      from: entry.from ?? null,
-      to: entry.to ?? null,
-      pid: entry.pid ?? null,
-      status: entry.status ?? null,
-      signal: entry.signal ?? null,
-      reason: entry.reason ?? null,
-    });
-    const { time: _time, ...rest } = entry;
-    const event: BerthEvent = { ...rest, seq: Number(result.lastInsertRowid), time: new Date(ts) };
-    this.projection.record(entry, event.seq, detail);
-    this.pending.push(event);
+    const { time, ...rest } = entry;
+    const event: BerthEvent = { ...rest, seq: this.nextSeq++, time: time ?? new Date() };
+    this.pending.push(detail ? { event, entry, detail } : { event, entry });
     this.scheduleFlush();
     return event;
   }
 
   /** Runs `fn` once everything appended so far is committed (at once if nothing is pending). */
   whenCommitted(fn: () => void): void {
-    if (this.pending.length === 0 && !this.db.inTransaction) fn();
+    if (this.pending.length === 0) fn();
     else {
       this.afterCommit.push(fn);
       this.scheduleFlush();
@@ -147,22 +184,66 @@ export class Journal {
     setImmediate(() => this.flush());
   }
 
-  /** Commits the open group; then tells listeners and runs the after-commit callbacks, in seq order. */
+  /** Commits what is staged; then tells listeners and runs the after-commit callbacks, in seq order. */
   flush(): void {
     this.flushScheduled = false;
-    if (this.db.inTransaction) {
-      if (this.retainCount > 0) this.prune.run(this.retainCount - 1);
-      this.db.exec('COMMIT');
-    }
     const committed = this.pending;
+    if (committed.length > 0 && !this.commit(committed)) return;
     const callbacks = this.afterCommit;
     this.pending = [];
     this.afterCommit = [];
     if (committed.length > 0) {
-      this.committedSeq = committed[committed.length - 1]!.seq;
-      for (const listener of this.listeners) listener(committed);
+      this.committedSeq = committed[committed.length - 1]!.event.seq;
+      const events = committed.map((staged) => staged.event);
+      for (const listener of this.listeners) listener(events);
     }
     for (const fn of callbacks) fn();
+  }
+
+  /** One transaction for the whole batch; on failure nothing of it is kept on disk, all of it in memory. */
+  private commit(batch: readonly Staged[]): boolean {
+    try {
+      // The mark covers a seq before any row carries it.
+      this.mark.reserve(batch[batch.length - 1]!.event.seq);
+      this.db.transaction(() => {
+        for (const { event, entry, detail } of batch) {
+          this.insert.run({
+            seq: event.seq,
+            ts: event.time.getTime(),
+            type: entry.type,
+            id: entry.id,
+            processId: entry.processId ?? null,
+            from: entry.from ?? null,
+            to: entry.to ?? null,
+            pid: entry.pid ?? null,
+            status: entry.status ?? null,
+            signal: entry.signal ?? null,
+            reason: entry.reason ?? null,
+          });
+          this.projection.record({ ...entry, time: event.time }, event.seq, detail);
+        }
+        if (this.retainCount > 0) this.prune.run(this.retainCount - 1);
+      })();
+    } catch (err) {
+      const first = this.writeFailure === undefined;
+      this.writeFailure = journalError(err, this.path);
+      if (first) for (const listener of this.failureListeners) listener(this.writeFailure);
+      this.retry ??= setTimeout(() => {
+        this.retry = undefined;
+        this.flush();
+      }, RETRY_MS);
+      return false;
+    }
+    this.writeFailure = undefined;
+    clearTimeout(this.retry);
+    this.retry = undefined;
+    return true;
+  }
+
+  /** Called once each time commits start failing (with why), so the owner can say so. */
+  onFailure(listener: (err: BerthError) => void): () => void {
+    this.failureListeners.add(listener);
+    return () => this.failureListeners.delete(listener);
   }
 
   /** Called with every committed batch, in seq order. */
@@ -204,7 +285,11 @@ export class Journal {
 
   /** The registry as of the last commit, for restore. */
   registry(): StoredContainer[] {
-    return this.projection.load();
+    try {
+      return this.projection.load();
+    } catch (err) {
+      throw journalError(err, this.path);
+    }
   }
 
   /** Called once, when the journal closes. */
@@ -217,9 +302,22 @@ export class Journal {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n;
   }
 
+  /**
+   * Commits what it can and closes. Rows a full disk still refuses are not
+   * journaled; the runtimes' records on disk let the next open learn those exits again.
+   */
   close(): void {
     this.flush();
+    clearTimeout(this.retry);
+    this.pending = [];
+    this.afterCommit = [];
+    try {
+      this.mark.close(this.committedSeq);
+    } catch {
+      // the mark stays reserved ahead: a gap in seq, never a reuse
+    }
     this.db.close();
+    this.failureListeners.clear();
     for (const listener of this.closeListeners) listener();
     this.closeListeners.clear();
     this.listeners.clear();

@@ -19,7 +19,7 @@ import { lookPath } from '../os/find-binary.js';
 import { ShimClient } from './shim-client.js';
 import { moveAside } from '../os/quarantine.js';
 import { readExitRecord } from './shim-records.js';
-import { killGroup, processAlive } from '../os/os-process.js';
+import { killGroup, processAlive, readIfPresent } from '../os/os-process.js';
 import { judgeProcess, type Fate } from './process-restore.js';
 import type { StoredContainer } from '../journal/projection.js';
 import type { LogFile } from '../os/process-log.js';
@@ -153,6 +153,14 @@ export class ProcessRuntime implements Runtime {
       throw err;
     }
     this.containers.set(id, { id, dir, spec: normalized, processes: new Map(), initExited: false });
+  }
+
+  recoverSpec(dir: string): ContainerSpec | undefined {
+    try {
+      return JSON.parse(readIfPresent(join(dir, 'spec.json')) ?? 'null') ?? undefined;
+    } catch {
+      return undefined; // not readable as a spec: left to quarantine
+    }
   }
 
   restore(stored: StoredContainer): RestoredContainer {

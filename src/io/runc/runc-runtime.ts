@@ -331,6 +331,12 @@ export class RuncRuntime implements Runtime {
       : [];
   }
 
+  /** The bundle runc ran, as the container's dir keeps it (the user's own may be gone or edited since). */
+  recoverSpec(dir: string): ContainerSpec | undefined {
+    const bundle = runtimeBundle(dir);
+    return existsSync(join(bundle, 'config.json')) ? { bundle } : undefined;
+  }
+
   restore(stored: StoredContainer): RestoredContainer {
     const dir = join(this.containersDir, stored.id);
     const bundle = runtimeBundle(dir);
