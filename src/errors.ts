@@ -16,6 +16,8 @@ export type BerthErrorCode =
   | 'events-pruned'
   | 'locked'
   | 'unsupported'
+  /** A daemon client that left too many replies unread: its connection is ended. */
+  | 'slow-consumer'
   | 'closed';
 
 export class BerthError extends Error {

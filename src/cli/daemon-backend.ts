@@ -4,7 +4,28 @@ import { Observable } from 'rxjs';
 import { BerthError } from '../errors.js';
 import type { BerthEvent, EventsQuery } from '../types.js';
 import { rpcMethods, type Backend } from './backend.js';
-import { lineReader, SOCKET_NAME, toError, type Reply } from './protocol.js';
+import { decodeUtf8, lineReader } from './protocol/lines.js';
+import { encode, SOCKET_NAME, toError, type Reply } from './protocol/messages.js';
+
+/**
+ * Calls `onReply` with each reply the daemon sends. The daemon only writes valid
+ * JSON; anything else means the connection is broken, and it is closed.
+ */
+function readReplies(socket: Socket, onReply: (reply: Reply) => void): void {
+  socket.on(
+    'data',
+    lineReader((line) => {
+      let reply: Reply;
+      try {
+        reply = JSON.parse(decodeUtf8(line) ?? '') as Reply;
+      } catch {
+        socket.destroy();
+        return;
+      }
+      onReply(reply);
+    }),
+  );
+}
 
 function open(socketPath: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
@@ -25,13 +46,13 @@ export async function daemonBackend(stateDir: string): Promise<Backend | undefin
   }
   let next = 1;
   const pending = new Map<number, (reply: Reply) => void>();
-  socket.on('data', lineReader((line) => {
-    const reply = JSON.parse(line) as Reply;
-    pending.get(reply.id)?.(reply);
-  }));
-  socket.on('close', () => {
-    for (const deliver of pending.values()) deliver({ id: 0, error: { code: 'closed', message: 'the daemon went away' } });
-  });
+  const deliverAll = (reply: Reply) => {
+    for (const deliver of pending.values()) deliver(reply);
+  };
+  // A reply with no id is about the connection (the daemon ended it): every call waiting on it gets it.
+  readReplies(socket, (reply) => (reply.id === null ? deliverAll(reply) : pending.get(reply.id)?.(reply)));
+  socket.on('error', () => undefined);
+  socket.on('close', () => deliverAll({ id: null, error: { code: 'closed', message: 'the daemon went away' } }));
 
   const call = <T>(method: string, ...params: unknown[]): Promise<T> =>
     new Promise<T>((resolve, reject) => {
@@ -41,7 +62,7 @@ export async function daemonBackend(stateDir: string): Promise<Backend | undefin
         if ('error' in reply) reject(toError(reply.error));
         else resolve((reply as { result: T }).result);
       });
-      socket.write(`${JSON.stringify({ id, method, params })}\n`);
+      socket.write(encode({ id, method, params }));
     });
 
   return {
@@ -82,8 +103,7 @@ function followAcrossRestarts(socketPath: string, query: EventsQuery): Observabl
       }
       const resumed: EventsQuery = lastSeq === undefined ? query : { ...query, after: lastSeq, since: undefined };
       let ended = false;
-      socket.on('data', lineReader((line) => {
-        const reply = JSON.parse(line) as Reply;
+      readReplies(socket, (reply) => {
         if ('event' in reply) {
           const event = reply.event as BerthEvent;
           lastSeq = event.seq;
@@ -95,12 +115,12 @@ function followAcrossRestarts(socketPath: string, query: EventsQuery): Observabl
           ended = true;
           subscriber.error(toError(reply.error));
         }
-      }));
+      });
       socket.on('error', () => undefined);
       socket.on('close', () => {
         if (!stopped && !ended) void subscribe(); // the daemon restarted: pick up where we were
       });
-      socket.write(`${JSON.stringify({ id: 1, method: 'events', params: [resumed] })}\n`);
+      socket.write(encode({ id: 1, method: 'events', params: [resumed] }));
     };
     void subscribe();
     return () => {

@@ -1,41 +1,11 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Supervisor } from '../../src/index.js';
 import { tempDir } from '../helpers.js';
 import { busyboxBundle, canRunContainers } from '../support/busybox-bundle.js';
-
-const BIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the built `berth` binary, as a user would. */
-function berth(stateDir: string, ...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, '--state-dir', stateDir, ...args], (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-async function startDaemon(stateDir: string, ...flags: string[]): Promise<ChildProcess> {
-  const daemon = spawn(process.execPath, [BIN, '--state-dir', stateDir, 'daemon', ...flags], { stdio: 'ignore' });
-  const socket = join(stateDir, 'berth.sock');
-  for (let i = 0; i < 100 && !existsSync(socket); i++) await new Promise((done) => setTimeout(done, 50));
-  return daemon;
-}
-
-async function stopDaemon(daemon: ChildProcess): Promise<void> {
-  const exited = new Promise((done) => daemon.once('exit', done));
-  daemon.kill('SIGTERM');
-  await exited;
-}
+import { berth, BIN, startDaemon, stopDaemon } from './berth-cli.js';
 
 describe('the berth CLI (daemonless)', () => {
   it('run waits and exits with the container status; --json output parses; errors are one line', async () => {
@@ -80,7 +50,7 @@ describe('the berth CLI (daemonless)', () => {
     expect((await berth(dir, 'delete', '--force', 'live')).code).toBe(0);
     expect((await berth(dir, 'run', '--rm', 'once', '--', 'true')).code).toBe(0);
     expect(JSON.parse((await berth(dir, '--json', 'ps')).stdout)).toEqual([]);
-  });
+  }, 120_000); // seventeen commands, each a node start: slow on a busy machine
 
   it('logs --follow prints output as it is written and returns once the process has exited', async () => {
     const dir = tempDir();
@@ -108,7 +78,7 @@ describe('the berth CLI (daemonless)', () => {
       await expect.poll(() => existsSync(socket), { timeout: 10_000 }).toBe(true);
       expect(statSync(socket).mode & 0o777).toBe(0o600);
       expect((await berth(dir, 'run', 'c', '--', 'sh', '-c', 'exit 2')).code).toBe(2);
-      await expect.poll(() => out.split('\n').filter(Boolean).length).toBe(3);
+      await expect.poll(() => out.split('\n').filter(Boolean).length, { timeout: 10_000 }).toBe(3);
       const seen = out.trim().split('\n').map((l) => JSON.parse(l) as { seq: number; type: string; status?: number });
       expect(seen.map((e) => [e.seq, e.type, e.status])).toEqual([[1, 'create', undefined], [2, 'start-container', undefined], [3, 'exit', 2]]);
     } finally {
@@ -161,7 +131,7 @@ describe('the berth CLI with berth daemon', () => {
     let out = '';
     follower.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
     try {
-      await expect.poll(() => out.split('\n').filter(Boolean).length).toBe(2);
+      await expect.poll(() => out.split('\n').filter(Boolean).length, { timeout: 10_000 }).toBe(2);
       await stopDaemon(daemon);
       expect((await berth(dir, 'kill', 'c1', '--signal', 'KILL')).code).toBe(0); // daemonless, meanwhile
       daemon = await startDaemon(dir);

@@ -1,0 +1,50 @@
+import { join } from 'node:path';
+import { lastValueFrom, tap } from 'rxjs';
+import { followLog } from '../../io/os/process-log.js';
+import type { ExitInfo } from '../../types.js';
+import type { Backend } from '../backend.js';
+import { globals } from '../program.js';
+
+/**
+ * Copies a process's output to stdout as it is written, until stopped. The CLI
+ * reads the log file directly, daemon or not (both runtimes keep it at the same
+ * place; its format is told by its first line, since a daemon's runtime is its own).
+ */
+export function showOutput(id: string, processId: string): { stop(): Promise<void> } {
+  let stop!: () => void;
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  const path = join(globals().stateDir, 'containers', id, `${processId}.log`);
+  const copied = lastValueFrom(followLog(path, 'auto', stopped).pipe(tap((text) => process.stdout.write(text))), { defaultValue: undefined });
+  return {
+    stop: () => {
+      stop();
+      return copied.then(() => undefined);
+    },
+  };
+}
+
+/**
+ * Starts a process with `begin`. Detached, reports it with `started` and returns.
+ * Otherwise shows its output as it is written (from before it starts, so none is
+ * missed) and returns its exit once it has ended and everything it wrote is shown.
+ */
+export async function attach(
+  b: Backend,
+  id: string,
+  processId: string,
+  begin: () => Promise<{ pid: number }>,
+  detach: boolean | undefined,
+  started: (pid: number) => void,
+): Promise<ExitInfo | undefined> {
+  const tail = detach || globals().json ? undefined : showOutput(id, processId);
+  try {
+    const { pid } = await begin();
+    if (detach) {
+      started(pid);
+      return undefined;
+    }
+    return await b.wait(id, processId);
+  } finally {
+    await tail?.stop();
+  }
+}

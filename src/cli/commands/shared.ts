@@ -1,0 +1,52 @@
+import ora from 'ora';
+import { fromEvent, merge, take } from 'rxjs';
+import { BerthError, isBerthError } from '../../errors.js';
+import type { Backend } from '../backend.js';
+import { daemonBackend } from '../daemon-backend.js';
+import { localBackend } from '../local-backend.js';
+import { globals, logger } from '../program.js';
+
+/** Runs `fn` against the daemon if one serves the state dir, else against the state dir directly. */
+export async function withBackend<T>(fn: (backend: Backend) => Promise<T>, extra: { inspect?: boolean; serve?: boolean } = {}): Promise<T> {
+  const { stateDir, runtime, logLevel } = globals();
+  let backend = await daemonBackend(stateDir);
+  if (!backend) {
+    try {
+      backend = await localBackend({ stateDir, runtime, logger: logger(logLevel), inspect: extra.inspect }, extra.serve);
+    } catch (err) {
+      if (isBerthError(err, 'locked')) {
+        throw new BerthError('locked', `${err.message}, which is not a berth daemon: stop it, or run \`berth daemon\` so that commands can share the state dir`);
+      }
+      throw err;
+    }
+  }
+  try {
+    return await fn(backend);
+  } finally {
+    await backend.close();
+  }
+}
+
+/** SIGINT (Ctrl-C) or SIGTERM: a command that runs until told to stop then ends cleanly, socket and lock released. */
+export const stopSignal = () => merge(fromEvent(process, 'SIGINT'), fromEvent(process, 'SIGTERM')).pipe(take(1));
+
+export const print = (value: unknown, human: () => string) => console.log(globals().json ? JSON.stringify(value, null, 2) : human());
+
+export function parsePairs(pairs: string[] = [], what: string): Record<string, string> {
+  return Object.fromEntries(
+    pairs.map((pair) => {
+      const at = pair.indexOf('=');
+      if (at <= 0) throw new BerthError('invalid-spec', `${what} must look like KEY=VALUE, got ${JSON.stringify(pair)}`);
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+  );
+}
+
+/** Commander argument parser for a repeatable option. */
+export const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function withSpinner<T>(text: string, work: Promise<T>): Promise<T> {
+  const quiet = !process.stderr.isTTY || globals().json === true;
+  const spinner = ora({ text, stream: process.stderr, isSilent: quiet }).start();
+  return work.finally(() => spinner.stop());
+}
