@@ -42,6 +42,11 @@ export function toErrorData(err: unknown): ErrorData {
   return { code: 'runtime-error', message };
 }
 
+/** A BerthError as it is; anything else (an OS error) as `runtime-error` with its message. */
+export function asBerthError(err: unknown): BerthError {
+  return err instanceof BerthError ? err : new BerthError('runtime-error', toErrorData(err).message, { cause: err });
+}
+
 export function fromErrorData(data: ErrorData): BerthError {
   return new BerthError(data.code, data.message);
 }
