@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { defer, type Observable } from 'rxjs';
@@ -15,6 +14,7 @@ import { quarantineUnknown } from './io/os/quarantine.js';
 import { defaultCgroupParent } from './io/runc/runc-bundle.js';
 import { RuncRuntime } from './io/runc/runc-runtime.js';
 import { StateLock } from './io/os/state-lock.js';
+import { prepareStateDir } from './io/os/state-dir.js';
 import { InspectorRelay, type RelayOptions } from './io/inspect/inspector-relay.js';
 import type { Runtime } from './io/runtime.js';
 import { containerMachine, type ContainerContext } from './machines/container.machine.js';
@@ -227,7 +227,7 @@ export class Supervisor {
     const retainCount = options.retainCount ?? 500;
     const stateDir = resolve(options.stateDir);
     const logger = options.logger ?? pino({ name: 'berth', level: 'warn' }, pino.destination(2));
-    await mkdir(join(stateDir, 'containers'), { recursive: true });
+    prepareStateDir(stateDir, 'journal.db');
     const lock = StateLock.acquire(stateDir);
     let runtime: Runtime | undefined;
     let relay: InspectorRelay | undefined;

@@ -122,7 +122,7 @@ export class RuncRuntime implements Runtime {
 
   /** Starts a process's conmon and records it; the exit dir is watched before the process can exit. */
   private async monitored(state: RuncContainer, processId: string, extra: string[]): Promise<RuncProcess> {
-    mkdirSync(exitDir(state.dir, processId), { recursive: true });
+    mkdirSync(exitDir(state.dir, processId), { recursive: true, mode: 0o700 });
     const proc: RuncProcess = { pid: 0, conmonPid: 0, conmonStartTime: 0, exited: false };
     state.processes.set(processId, proc);
     this.watchExit(state, processId, proc);
@@ -136,7 +136,7 @@ export class RuncRuntime implements Runtime {
     }
     proc.conmonPid = Number(readFileSync(join(state.dir, `${processId}.conmon.pid`), 'utf8'));
     proc.conmonStartTime = processStartTime(proc.conmonPid) ?? 0;
-    writeFileSync(join(state.dir, `${processId}.shim`), `${proc.pid} ${processStartTime(proc.pid) ?? 0} ${proc.conmonPid} ${proc.conmonStartTime}\n`);
+    writeFileSync(join(state.dir, `${processId}.shim`), `${proc.pid} ${processStartTime(proc.pid) ?? 0} ${proc.conmonPid} ${proc.conmonStartTime}\n`, { mode: 0o600 });
     this.exitFileAppeared(state, processId); // it may have exited already
     return proc;
   }
@@ -155,7 +155,7 @@ export class RuncRuntime implements Runtime {
     }
     const dir = join(this.containersDir, id);
     moveAside(this.containersDir, dir); // a leftover is kept as evidence, never reused
-    mkdirSync(join(dir, 'sockets'), { recursive: true });
+    mkdirSync(join(dir, 'sockets'), { recursive: true, mode: 0o700 });
     let bundle: string;
     try {
       bundle = writeRuntimeBundle(spec.bundle, dir, this.options.cgroupParent, id);
@@ -189,7 +189,7 @@ export class RuncRuntime implements Runtime {
     const base = (JSON.parse(readFileSync(join(state.bundle, 'config.json'), 'utf8')) as { process: Record<string, unknown> }).process;
     const env = [...((base.env as string[] | undefined) ?? []), ...Object.entries(spec.env ?? {}).map(([k, v]) => `${k}=${v}`)];
     const processJson = join(state.dir, `${execId}.process.json`);
-    writeFileSync(processJson, JSON.stringify({ ...base, terminal: false, args: spec.args, env, cwd: spec.cwd ?? base.cwd ?? '/' }));
+    writeFileSync(processJson, JSON.stringify({ ...base, terminal: false, args: spec.args, env, cwd: spec.cwd ?? base.cwd ?? '/' }), { mode: 0o600 });
     try {
       const proc = await this.monitored(state, execId, ['--exec', '--exec-process-spec', processJson]);
       return { pid: proc.pid };
@@ -251,7 +251,7 @@ export class RuncRuntime implements Runtime {
 
   async checkpoint(id: string, options: CheckpointOptions): Promise<{ imagePath: string }> {
     const imagePath = options.imagePath ?? join(this.checkpointsDir, id, options.name);
-    mkdirSync(imagePath, { recursive: true });
+    mkdirSync(imagePath, { recursive: true, mode: 0o700 });
     const args = ['checkpoint', '--image-path', imagePath, '--work-path', join(imagePath, 'criu.work')];
     if (options.leaveRunning) args.push('--leave-running');
     if (options.tcpEstablished) args.push('--tcp-established');
@@ -293,7 +293,7 @@ export class RuncRuntime implements Runtime {
     this.containers.set(stored.id, state);
     const restored: RestoredContainer = { id: stored.id, startedWhileDown: [], exits: [] };
     const lost = !existsSync(dir);
-    mkdirSync(join(dir, 'sockets'), { recursive: true });
+    mkdirSync(join(dir, 'sockets'), { recursive: true, mode: 0o700 });
     this.watchOom(state);
     // conmon writes `<proc>.conmon.pid` itself, so an exec whose start was never journaled is found too.
     for (const proc of processesToRestore(stored, dir, '.conmon.pid')) {
@@ -359,7 +359,7 @@ export class RuncRuntime implements Runtime {
 
   private watchOom(state: RuncContainer): void {
     const persist = join(state.dir, 'persist');
-    mkdirSync(persist, { recursive: true });
+    mkdirSync(persist, { recursive: true, mode: 0o700 });
     state.oomWatcher = watch(persist, () => this.oomFileAppeared(state));
     state.oomWatcher.unref();
   }
