@@ -13,6 +13,7 @@ export type BerthErrorCode =
   | 'events-pruned'
   | 'locked'
   | 'unsupported'
+  | 'too-large'
   | 'closed';
 
 export class BerthError extends Error {

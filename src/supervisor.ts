@@ -7,7 +7,7 @@ import { runOpOver } from './actors/run-op.js';
 import { asBerthError, BerthError, fromErrorData } from './errors.js';
 import { eventStream } from './io/journal/event-stream.js';
 import { Journal } from './io/journal/journal.js';
-import { followLog, readLog, type LogFile } from './io/os/process-log.js';
+import { followLog, MAX_LOGS_BYTES, readLog, type LogFile } from './io/os/process-log.js';
 import { findBinary } from './io/os/find-binary.js';
 import { ProcessRuntime } from './io/process/process-runtime.js';
 import { quarantineUnknown } from './io/os/quarantine.js';
@@ -458,9 +458,15 @@ export class Supervisor {
     });
   }
 
-  /** Captured stdout and stderr of a process, so far. */
-  async logs(id: string, processId: string = INIT): Promise<string> {
-    return readLog(this.logFile(id, processId));
+  /**
+   * Captured stdout and stderr of a process, so far: all of it when its log is at
+   * most 16 MiB, `too-large` otherwise (stream it with `output()`). With
+   * `tailBytes`, the end of it: the text of the log's last `tailBytes` bytes.
+   */
+  async logs(id: string, processId: string = INIT, options: { tailBytes?: number } = {}): Promise<string> {
+    const { tailBytes } = optionsObject(options, 'logs options');
+    if (tailBytes !== undefined) integerIn(tailBytes, 'tailBytes', 1, MAX_LOGS_BYTES);
+    return readLog(this.logFile(id, processId), tailBytes as number | undefined);
   }
 
   /**

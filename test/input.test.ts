@@ -86,6 +86,8 @@ const TABLE: Case[] = [
   ...cases('wait processId', ['constructor', 'valueOf'], 'not-found', (sv, v) => sv.wait('c', v)),
   ...cases('logs id', NOT_IDS, 'invalid-id', (sv, v) => sv.logs(v)),
   ...cases('logs processId', NOT_IDS.filter((v) => v !== undefined), 'invalid-id', (sv, v) => sv.logs('c', v)),
+  ...cases('logs(options)', NOT_OBJECTS, 'invalid-spec', (sv, v) => sv.logs('c', 'init', v)),
+  ...cases('logs tailBytes', [...NOT_NUMBERS, 0, 16 * 1024 * 1024 + 1], 'invalid-spec', (sv, v) => sv.logs('c', 'init', { tailBytes: v })),
   ...cases('output id', NOT_IDS, 'invalid-id', (sv, v) => sv.output(v), true),
   ...cases('output processId', NOT_IDS.filter((v) => v !== undefined), 'invalid-id', (sv, v) => sv.output('c', v), true),
   ...cases('get', NOT_IDS, 'invalid-id', (sv, v) => sv.get(v), true),
