@@ -50,7 +50,7 @@ export function resolveSignal(signal: unknown): ResolvedSignal {
     const number = SIGNALS[name];
     if (number !== undefined) return { name, number };
   }
-  throw new BerthError('invalid-signal', `unknown signal ${JSON.stringify(signal)}`);
+  throw new BerthError('invalid-signal', `unknown signal ${shown(signal)}`);
 }
 
 /** Name of a signal number, for exit records ('SIGKILL' for 9). */
@@ -59,18 +59,20 @@ export function signalName(number: number): string | undefined {
 }
 
 /** The kernel's limit on one argument or `KEY=value` string (MAX_ARG_STRLEN, its NUL included). */
-export const MAX_ARG_BYTES = 128 * 1024 - 1;
+const MAX_ARG_BYTES = 128 * 1024 - 1;
 /** All of a process's args and env together: room is left for the supervisor's own environment under ARG_MAX. */
-export const MAX_SPEC_BYTES = 1024 * 1024;
+const MAX_SPEC_BYTES = 1024 * 1024;
 /** All of a container's labels together: they are stored with every journal replay of the container. */
-export const MAX_LABELS_BYTES = 64 * 1024;
+const MAX_LABELS_BYTES = 64 * 1024;
 
 const spec = (message: string) => new BerthError('invalid-spec', message);
 
 /** A value as it may appear in a message: short, whatever it is. */
 export function shown(value: unknown): string {
-  const text = typeof value === 'string' ? JSON.stringify(value) : Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value === 'object' ? 'an object' : String(value);
-  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+  if (typeof value === 'string') return value.length > 40 ? `${JSON.stringify(value.slice(0, 40))}…` : JSON.stringify(value);
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object' && value !== null) return 'an object';
+  return String(value).slice(0, 40);
 }
 
 /** An options object: a plain object (not null, an array, a Map or a class instance); `undefined` reads as `{}`. */

@@ -45,10 +45,9 @@ describe('state files are the owner\'s alone', () => {
     expect(await lifecycle(sv, 'c', { bundle })).toEqual([]);
   });
 
-  it('a process keeps the umask berth runs with: the files it makes are its business', async () => {
+  it('a process keeps the umask berth runs with: the files it makes are its own business', async () => {
     const sv = await openSupervisor();
-    const dir = tempDir();
-    await sv.create({ id: 'm', process: { args: ['sh', '-c', 'umask; touch made'], cwd: dir } });
+    await sv.create({ id: 'm', process: { args: ['sh', '-c', 'umask'] } });
     await sv.start('m');
     await sv.wait('m');
     expect(Number.parseInt((await sv.logs('m')).trim(), 8)).toBe(process.umask());
