@@ -25,7 +25,9 @@ describe('a process that prints a lot cannot sink the supervisor', () => {
     let largest = 0;
     let last = '';
     lag.enable();
+    const oneTurn = () => new Promise((settle) => setTimeout(settle, 50));
     try {
+      await oneTurn(); // the monitor is running before the read starts
       await lastValueFrom(
         sv.output('loud').pipe(
           tap((text) => {
@@ -35,6 +37,7 @@ describe('a process that prints a lot cannot sink the supervisor', () => {
           }),
         ),
       );
+      await oneTurn(); // and measures a read that blocked the loop to its end
     } finally {
       lag.disable();
       clearInterval(timer);
