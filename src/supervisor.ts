@@ -155,7 +155,12 @@ function checkOpenOptions(value: unknown): SupervisorOptions {
   if (logger !== undefined && typeof (logger as Partial<Logger> | null)?.child !== 'function') {
     throw new BerthError('invalid-spec', 'logger must be a pino logger');
   }
-  if (typeof inspect !== 'boolean') optionsObject(inspect, 'inspect');
+  if (typeof inspect !== 'boolean') {
+    const { host, port, inspectorUrl } = optionsObject(inspect, 'inspect');
+    if (host !== undefined) osString(host, 'inspect.host');
+    if (port !== undefined) integerIn(port, 'inspect.port', 0, 65_535);
+    if (inspectorUrl !== undefined) osString(inspectorUrl, 'inspect.inspectorUrl');
+  }
   return options as unknown as SupervisorOptions;
 }
 
