@@ -18,6 +18,8 @@ export type BerthErrorCode =
   | 'unsupported'
   /** A daemon client that left too many replies unread: its connection is ended. */
   | 'slow-consumer'
+  /** logs() on more output than one string may hold: stream it with output(), or ask for a tail. */
+  | 'too-large'
   | 'closed';
 
 export class BerthError extends Error {
@@ -45,6 +47,11 @@ export function toErrorData(err: unknown): ErrorData {
   if (err instanceof BerthError) return { code: err.code, message: err.message };
   const message = err instanceof Error ? err.message : String(err);
   return { code: 'runtime-error', message };
+}
+
+/** A BerthError as it is; anything else (an OS error) as `runtime-error` with its message. */
+export function asBerthError(err: unknown): BerthError {
+  return err instanceof BerthError ? err : new BerthError('runtime-error', toErrorData(err).message, { cause: err });
 }
 
 export function fromErrorData(data: ErrorData): BerthError {

@@ -1,21 +1,21 @@
-import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { defer, type Observable } from 'rxjs';
 import { createInspector } from '@statelyai/inspect';
 import { createActor, type Actor } from 'xstate';
 import { runOpOver } from './actors/run-op.js';
-import { BerthError, fromErrorData } from './errors.js';
+import { asBerthError, BerthError, fromErrorData } from './errors.js';
 import { eventStream } from './io/journal/event-stream.js';
 import { Journal } from './io/journal/journal.js';
 import { findContainers, journalRecovered } from './io/journal/recover-registry.js';
-import { followLog, readLog, type LogFile } from './io/os/process-log.js';
+import { followLog, MAX_LOGS_BYTES, readLog, type LogFile } from './io/os/process-log.js';
 import { findBinary } from './io/os/find-binary.js';
 import { ProcessRuntime } from './io/process/process-runtime.js';
 import { quarantineUnknown } from './io/os/quarantine.js';
 import { defaultCgroupParent } from './io/runc/runc-bundle.js';
 import { RuncRuntime } from './io/runc/runc-runtime.js';
 import { StateLock, unusableStateDir } from './io/os/state-lock.js';
+import { prepareStateDir } from './io/os/state-dir.js';
 import { InspectorRelay, type RelayOptions } from './io/inspect/inspector-relay.js';
 import type { Runtime } from './io/runtime.js';
 import { containerMachine, type ContainerContext } from './machines/container.machine.js';
@@ -35,7 +35,20 @@ import {
   type LinuxResources,
   type ProcessInfo,
 } from './types.js';
-import { INIT, resolveSignal, validateId } from './validate.js';
+import {
+  INIT,
+  integerIn,
+  optionalBoolean,
+  optionsObject,
+  osString,
+  osStrings,
+  resolveSignal,
+  shown,
+  validateId,
+  validateLabels,
+  validateProcessFields,
+  validateProcessId,
+} from './validate.js';
 
 export interface SupervisorOptions {
   /** Where the journal and each container's state live. Created if missing. */
@@ -86,6 +99,9 @@ interface Pending {
 
 const ALIVE = new Set(['running', 'paused', 'stopping']);
 
+/** The longest delay a Node timer honours (2^31 - 1 ms); a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 function toInfo(context: ContainerContext): ContainerInfo {
   const processes: ProcessInfo[] = Object.entries(context.processes).map(([id, proc]) => {
     const info: ProcessInfo = { id, status: proc.status };
@@ -119,9 +135,6 @@ function createRuntime(options: SupervisorOptions, stateDir: string): Runtime {
       const runtimeArgs = options.runtimeArgs ?? ['--root', join(stateDir, 'runc')];
       const systemd = runtimeArgs.includes('--systemd-cgroup');
       const { cgroupParent } = options;
-      if (cgroupParent !== undefined && (!cgroupParent.startsWith('/') || cgroupParent.split('/').includes('..'))) {
-        throw new BerthError('invalid-spec', `cgroupParent must be an absolute cgroup path without '..', not ${JSON.stringify(cgroupParent)}`);
-      }
       return new RuncRuntime(containersDir, join(stateDir, 'checkpoints'), startTimeoutMs, {
         runc: findBinary(options.runcPath ?? 'runc', 'runc'),
         conmon: findBinary(options.conmonPath ?? 'conmon', 'conmon'),
@@ -129,8 +142,6 @@ function createRuntime(options: SupervisorOptions, stateDir: string): Runtime {
         cgroupParent: systemd ? undefined : (cgroupParent ?? defaultCgroupParent(stateDir)),
       });
     }
-    default:
-      throw new BerthError('invalid-spec', `unknown runtime ${JSON.stringify(options.runtime)}; available: process, runc`);
   }
 }
 
@@ -142,20 +153,51 @@ function journalMissing(stateDir: string, containersDir: string): BerthError {
   );
 }
 
+/** Every option of `open`, checked before anything is created on disk. */
+function checkOpenOptions(value: unknown): SupervisorOptions {
+  const options = optionsObject(value, 'open options', true);
+  osString(options.stateDir, 'stateDir');
+  if (options.runtime !== undefined && options.runtime !== 'process' && options.runtime !== 'runc') {
+    throw new BerthError('invalid-spec', `unknown runtime ${shown(options.runtime)}; available: process, runc`);
+  }
+  if (options.retainCount !== undefined) integerIn(options.retainCount, 'retainCount', 0, Number.MAX_SAFE_INTEGER);
+  if (options.startTimeoutMs !== undefined) integerIn(options.startTimeoutMs, 'startTimeoutMs', 1, MAX_TIMER_MS);
+  for (const key of ['runcPath', 'conmonPath', 'cgroupParent'] as const) if (options[key] !== undefined) osString(options[key], key);
+  const { cgroupParent, runtimeArgs, logger, inspect } = options;
+  if (typeof cgroupParent === 'string' && (!cgroupParent.startsWith('/') || cgroupParent.split('/').includes('..'))) {
+    throw new BerthError('invalid-spec', `cgroupParent must be an absolute cgroup path without '..', not ${shown(cgroupParent)}`);
+  }
+  if (runtimeArgs !== undefined) osStrings(runtimeArgs, 'runtimeArgs');
+  optionalBoolean(options.recover, 'recover');
+  if (logger !== undefined && typeof (logger as Partial<Logger> | null)?.child !== 'function') {
+    throw new BerthError('invalid-spec', 'logger must be a pino logger');
+  }
+  if (typeof inspect !== 'boolean') {
+    const { host, port, inspectorUrl } = optionsObject(inspect, 'inspect');
+    if (host !== undefined) osString(host, 'inspect.host');
+    if (port !== undefined) integerIn(port, 'inspect.port', 0, 65_535);
+    if (inspectorUrl !== undefined) osString(inspectorUrl, 'inspect.inspectorUrl');
+  }
+  return options as unknown as SupervisorOptions;
+}
+
 /** Paths are resolved now, so a restore from another working directory still means the same place. */
-function containerSpec(options: CreateOptions): ContainerSpec {
+function containerSpec(options: Record<string, unknown>): ContainerSpec {
   if (options.bundle !== undefined && options.process !== undefined) {
     throw new BerthError('invalid-spec', 'pass either process (process runtime) or bundle (runc runtime), not both');
   }
-  if (options.bundle !== undefined) {
-    if (typeof options.bundle !== 'string' || options.bundle === '') throw new BerthError('invalid-spec', 'bundle must be a path');
-    return { bundle: resolve(options.bundle) };
-  }
-  const args = options.process?.args;
-  if (!Array.isArray(args) || args.length === 0 || args.some((arg) => typeof arg !== 'string')) {
-    throw new BerthError('invalid-spec', 'process.args must be a non-empty array of strings');
-  }
-  return { args, env: { ...options.process!.env }, cwd: resolve(options.process!.cwd ?? process.cwd()) };
+  if (options.bundle !== undefined) return { bundle: resolve(osString(options.bundle, 'bundle')) };
+  const { args, env, cwd } = validateProcessFields(optionsObject(options.process, 'process', true), 'process');
+  return { args, env: env ?? {}, cwd: resolve(cwd ?? process.cwd()) };
+}
+
+function checkpointOptions(value: unknown): CheckpointOptions {
+  const options = optionsObject(value, 'checkpoint options', true);
+  validateId(options.name, 'checkpoint');
+  if (options.imagePath !== undefined) osString(options.imagePath, 'imagePath');
+  for (const key of ['leaveRunning', 'tcpEstablished', 'unixSockets', 'shellJob'] as const) optionalBoolean(options[key], key);
+  if (options.emptyNamespaces !== undefined) osStrings(options.emptyNamespaces, 'emptyNamespaces');
+  return { ...options } as unknown as CheckpointOptions;
 }
 
 function exitOf(event: BerthEvent): ExitInfo {
@@ -196,15 +238,22 @@ export class Supervisor {
   }
 
   static async open(options: SupervisorOptions): Promise<Supervisor> {
-    const retainCount = options.retainCount ?? 500;
-    if (!Number.isInteger(retainCount) || retainCount < 0) {
-      throw new BerthError('invalid-spec', `retainCount must be a non-negative integer, got ${retainCount}`);
+    try {
+      return await Supervisor.openChecked(checkOpenOptions(options));
+    } catch (err) {
+      throw asBerthError(err);
     }
+  }
+
+  private static async openChecked(options: SupervisorOptions): Promise<Supervisor> {
+    const retainCount = options.retainCount ?? 500;
     const stateDir = resolve(options.stateDir);
     const logger = options.logger ?? pino({ name: 'berth', level: 'warn' }, pino.destination(2));
-    await mkdir(join(stateDir, 'containers'), { recursive: true, mode: 0o700 }).catch((err: unknown) => {
-      throw unusableStateDir(err, stateDir);
-    });
+    try {
+      prepareStateDir(stateDir, 'journal.db');
+    } catch (err) {
+      throw err instanceof BerthError ? err : unusableStateDir(err, stateDir);
+    }
     const lock = StateLock.acquire(stateDir);
     let runtime: Runtime | undefined;
     let relay: InspectorRelay | undefined;
@@ -353,18 +402,16 @@ export class Supervisor {
 
   /** Registers a container and prepares its state; journals `create`. */
   async create(options: CreateOptions): Promise<void> {
-    const id = validateId(options?.id, 'container');
-    const labels = options.labels ?? {};
-    if (typeof labels !== 'object' || Object.values(labels).some((value) => typeof value !== 'string')) {
-      throw new BerthError('invalid-spec', 'labels must map strings to strings');
-    }
-    const spec = containerSpec(options);
+    const fields = optionsObject(options, 'create options', true);
+    const id = validateId(fields.id, 'container');
+    const labels = validateLabels(fields.labels);
+    const spec = containerSpec(fields);
     await this.call<void>((requestId) => ({
       type: 'CREATE',
       requestId,
       id,
       spec,
-      labels: { ...labels },
+      labels,
       createdAt: new Date(),
     }));
   }
@@ -378,17 +425,16 @@ export class Supervisor {
   /** Starts another process in a running container; journals `start-process`. */
   async exec(id: string, options: ExecOptions): Promise<{ pid: number }> {
     validateId(id, 'container');
-    const execId = validateId(options?.execId, 'exec');
-    if (!Array.isArray(options.args) || options.args.length === 0 || options.args.some((a) => typeof a !== 'string')) {
-      throw new BerthError('invalid-spec', 'exec args must be a non-empty array of strings');
-    }
-    const spec = { args: options.args, env: options.env, cwd: options.cwd };
+    const fields = optionsObject(options, 'exec options', true);
+    const execId = validateId(fields.execId, 'exec');
+    const spec = validateProcessFields(fields, 'exec');
     return this.request(id, (requestId) => ({ kind: 'exec', requestId, execId, spec }));
   }
 
   /** Sends a signal to a process (and its process tree). */
   async signal(id: string, processId: string, signal: string | number): Promise<void> {
     validateId(id, 'container');
+    validateProcessId(processId);
     const resolved = resolveSignal(signal);
     return this.request(id, (requestId) => ({ kind: 'signal', requestId, processId, signal: resolved }));
   }
@@ -408,8 +454,8 @@ export class Supervisor {
   /** Changes a running container's resource limits (runc runtime). */
   async update(id: string, resources: LinuxResources): Promise<void> {
     validateId(id, 'container');
-    if (typeof resources !== 'object' || resources === null) throw new BerthError('invalid-spec', 'resources must be an object');
-    return this.request(id, (requestId) => ({ kind: 'update', requestId, resources }));
+    const checked = optionsObject(resources, 'resources', true) as LinuxResources;
+    return this.request(id, (requestId) => ({ kind: 'update', requestId, resources: checked }));
   }
 
   /** CPU, memory and pids usage of a running container (runc runtime). */
@@ -421,8 +467,8 @@ export class Supervisor {
   /** Checkpoints a container with CRIU (runc runtime); it stops unless `leaveRunning`. */
   async checkpoint(id: string, options: CheckpointOptions): Promise<{ imagePath: string }> {
     validateId(id, 'container');
-    validateId(options?.name, 'checkpoint');
-    return this.request(id, (requestId) => ({ kind: 'checkpoint', requestId, options }));
+    const checked = checkpointOptions(options);
+    return this.request(id, (requestId) => ({ kind: 'checkpoint', requestId, options: checked }));
   }
 
   /**
@@ -431,7 +477,8 @@ export class Supervisor {
    */
   async delete(id: string, options: { force?: boolean } = {}): Promise<void> {
     validateId(id, 'container');
-    if (options.force && ALIVE.has(this.get(id).status)) {
+    const force = optionalBoolean(optionsObject(options, 'delete options').force, 'force');
+    if (force && ALIVE.has(this.get(id).status)) {
       await this.signal(id, INIT, 'SIGKILL').catch((err: unknown) => {
         if (!(err instanceof BerthError && err.code === 'invalid-state')) throw err;
       });
@@ -467,9 +514,15 @@ export class Supervisor {
     });
   }
 
-  /** Captured stdout and stderr of a process, so far. */
-  async logs(id: string, processId: string = INIT): Promise<string> {
-    return readLog(this.logFile(id, processId));
+  /**
+   * Captured stdout and stderr of a process, so far: all of it when its log is at
+   * most 16 MiB, `too-large` otherwise (stream it with `output()`). With
+   * `tailBytes`, the end of it: the text of the log's last `tailBytes` bytes.
+   */
+  async logs(id: string, processId: string = INIT, options: { tailBytes?: number } = {}): Promise<string> {
+    const { tailBytes } = optionsObject(options, 'logs options');
+    if (tailBytes !== undefined) integerIn(tailBytes, 'tailBytes', 1, MAX_LOGS_BYTES);
+    return readLog(this.logFile(id, processId), tailBytes as number | undefined);
   }
 
   /**
@@ -478,6 +531,8 @@ export class Supervisor {
    * closes) and its output has been read to the end.
    */
   output(id: string, processId: string = INIT): Observable<string> {
+    validateId(id, 'container');
+    validateProcessId(processId);
     return defer(() => {
       const { path, format } = this.logFile(id, processId);
       return followLog(path, format, this.wait(id, processId));
@@ -491,6 +546,7 @@ export class Supervisor {
 
   /** A process's registry entry; not-found if the container or the process is unknown. */
   private processInfo(id: string, processId: string): ProcessInfo {
+    validateProcessId(processId);
     const proc = this.get(id).processes.find((p) => p.id === processId);
     if (!proc) throw new BerthError('not-found', `process ${processId} not found in container ${id}`);
     return proc;
@@ -504,7 +560,8 @@ export class Supervisor {
   /** One container; throws `not-found` for an unknown id. */
   get(id: string): ContainerInfo {
     validateId(id, 'container');
-    const ref = this.actor.getSnapshot().context.containers[id];
+    const { containers } = this.actor.getSnapshot().context;
+    const ref = Object.hasOwn(containers, id) ? containers[id] : undefined;
     if (!ref) throw new BerthError('not-found', `container ${id} not found`);
     return toInfo(ref.getSnapshot().context);
   }
@@ -515,13 +572,14 @@ export class Supervisor {
    * `storedOnly`. Without either cursor the stream is live only.
    */
   events(query: EventsQuery = {}): Observable<BerthEvent> {
+    optionsObject(query, 'events query');
+    if (query.types !== undefined && !Array.isArray(query.types)) throw new BerthError('invalid-spec', 'types must be an array of event types');
+    optionalBoolean(query.storedOnly, 'storedOnly');
     if (query.id !== undefined) validateId(query.id, 'container');
     for (const type of query.types ?? []) {
-      if (!EVENT_TYPES.includes(type)) throw new BerthError('invalid-spec', `unknown event type ${JSON.stringify(type)}`);
+      if (!EVENT_TYPES.includes(type)) throw new BerthError('invalid-spec', `unknown event type ${shown(type)}`);
     }
-    if (query.after !== undefined && !(Number.isInteger(query.after) && query.after >= 0)) {
-      throw new BerthError('invalid-spec', `after must be a non-negative integer seq, got ${query.after}`);
-    }
+    if (query.after !== undefined) integerIn(query.after, 'after', 0, Number.MAX_SAFE_INTEGER);
     if (query.since !== undefined && !(query.since instanceof Date && !Number.isNaN(query.since.getTime()))) {
       throw new BerthError('invalid-spec', 'since must be a valid Date');
     }
@@ -543,8 +601,9 @@ export class Supervisor {
    * whatever happened in between. Live event streams complete either way. Safe
    * to call more than once.
    */
-  close(options: { leaveRunning?: boolean } = {}): Promise<void> {
-    this.closing ??= this.shutdown(options.leaveRunning === true);
+  async close(options: { leaveRunning?: boolean } = {}): Promise<void> {
+    const leaveRunning = optionalBoolean(optionsObject(options, 'close options').leaveRunning, 'leaveRunning');
+    this.closing ??= this.shutdown(leaveRunning === true);
     return this.closing;
   }
 

@@ -1,5 +1,6 @@
 import { constants } from 'node:os';
 import { BerthError } from './errors.js';
+import type { ProcessSpec } from './types.js';
 
 /** Longest container or exec id accepted; ids name directories and must stay short. */
 export const MAX_ID_LENGTH = 64;
@@ -49,10 +50,112 @@ export function resolveSignal(signal: unknown): ResolvedSignal {
     const number = SIGNALS[name];
     if (number !== undefined) return { name, number };
   }
-  throw new BerthError('invalid-signal', `unknown signal ${JSON.stringify(signal)}`);
+  throw new BerthError('invalid-signal', `unknown signal ${shown(signal)}`);
 }
 
 /** Name of a signal number, for exit records ('SIGKILL' for 9). */
 export function signalName(number: number): string | undefined {
   return Object.keys(SIGNALS).find((key) => SIGNALS[key] === number);
+}
+
+/** The kernel's limit on one argument or `KEY=value` string (MAX_ARG_STRLEN, its NUL included). */
+const MAX_ARG_BYTES = 128 * 1024 - 1;
+/** All of a process's args and env together: room is left for the supervisor's own environment under ARG_MAX. */
+const MAX_SPEC_BYTES = 1024 * 1024;
+/** All of a container's labels together: they are stored with every journal replay of the container. */
+const MAX_LABELS_BYTES = 64 * 1024;
+
+const spec = (message: string) => new BerthError('invalid-spec', message);
+
+/** A value as it may appear in a message: short, whatever it is. */
+export function shown(value: unknown): string {
+  if (typeof value === 'string') return value.length > 40 ? `${JSON.stringify(value.slice(0, 40))}…` : JSON.stringify(value);
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object' && value !== null) return 'an object';
+  return String(value).slice(0, 40);
+}
+
+/** An options object: a plain object (not null, an array, a Map or a class instance); `undefined` reads as `{}`. */
+export function optionsObject(value: unknown, what: string, required = false): Record<string, unknown> {
+  if (value === undefined && !required) return {};
+  const proto = typeof value === 'object' && value !== null ? Object.getPrototypeOf(value) : undefined;
+  if (Array.isArray(value) || (proto !== Object.prototype && proto !== null)) {
+    throw spec(`${what} must be a plain object, not ${shown(value)}`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** A string the OS can take: no NUL byte (C strings end there), and not larger than one argument may be. */
+export function osString(value: unknown, what: string): string {
+  if (typeof value !== 'string' || value === '') throw spec(`${what} must be a non-empty string, not ${shown(value)}`);
+  if (value.includes('\0')) throw spec(`${what} may not contain a NUL byte`);
+  if (Buffer.byteLength(value) > MAX_ARG_BYTES) throw spec(`${what} is longer than ${MAX_ARG_BYTES} bytes`);
+  return value;
+}
+
+/** An array of such strings (runc arguments, namespace names). */
+export function osStrings(value: unknown, what: string): string[] {
+  if (!Array.isArray(value)) throw spec(`${what} must be an array of strings, not ${shown(value)}`);
+  return value.map((entry: unknown, i) => osString(entry, `${what}[${i}]`));
+}
+
+export function optionalBoolean(value: unknown, what: string): boolean | undefined {
+  if (value !== undefined && typeof value !== 'boolean') throw spec(`${what} must be true or false, not ${shown(value)}`);
+  return value;
+}
+
+/** An integer in [min, max]; NaN, Infinity, fractions and strings are refused. */
+export function integerIn(value: unknown, what: string, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw spec(`${what} must be an integer from ${min} to ${max}, not ${shown(value)}`);
+  }
+  return value;
+}
+
+/** A string → string map (env, labels), copied so later changes by the caller cannot reach berth. */
+function stringMap(value: unknown, what: string, checkKey: (key: string) => void): Record<string, string> {
+  const entries = Object.entries(optionsObject(value, what));
+  for (const [key, entry] of entries) {
+    checkKey(key);
+    if (typeof entry !== 'string') throw spec(`${what}.${key.slice(0, 40)} must be a string, not ${shown(entry)}`);
+    if (entry.includes('\0')) throw spec(`${what}.${key.slice(0, 40)} may not contain a NUL byte`);
+  }
+  return Object.fromEntries(entries) as Record<string, string>;
+}
+
+export function validateEnv(value: unknown): Record<string, string> {
+  const env = stringMap(value, 'env', (key) => {
+    if (key === '' || key.includes('=') || key.includes('\0')) throw spec(`env name ${shown(key)} must be non-empty, without '=' or NUL`);
+  });
+  for (const [key, entry] of Object.entries(env)) osString(`${key}=${entry}`, `env ${key.slice(0, 40)}`);
+  return env;
+}
+
+export function validateLabels(value: unknown): Record<string, string> {
+  const labels = stringMap(value, 'labels', (key) => {
+    if (key === '' || key.includes('\0')) throw spec(`label name ${shown(key)} must be non-empty, without NUL`);
+  });
+  if (Buffer.byteLength(JSON.stringify(labels)) > MAX_LABELS_BYTES) throw spec(`labels are larger than ${MAX_LABELS_BYTES} bytes`);
+  return labels;
+}
+
+/** args, env and cwd of a process (init or exec), each checked so that nothing fails later at start. */
+export function validateProcessFields(value: Record<string, unknown>, what: string): ProcessSpec {
+  const { args, env, cwd } = value;
+  if (!Array.isArray(args) || args.length === 0) throw spec(`${what}.args must be a non-empty array of strings`);
+  // Only the program may not be empty: an empty argument is an ordinary one.
+  for (const [i, arg] of args.entries()) if (i === 0 || arg !== '') osString(arg, `${what}.args[${i}]`);
+  const checked: ProcessSpec = { args: [...(args as string[])] };
+  if (env !== undefined) checked.env = validateEnv(env);
+  if (cwd !== undefined) checked.cwd = osString(cwd, `${what}.cwd`);
+  const strings = [...checked.args, ...Object.entries(checked.env ?? {}).flat()];
+  if (strings.reduce((sum, s) => sum + Buffer.byteLength(s) + 1, 0) > MAX_SPEC_BYTES) {
+    throw spec(`${what}: args and env together are larger than ${MAX_SPEC_BYTES} bytes`);
+  }
+  return checked;
+}
+
+/** A process of a container: `init` or an exec id. */
+export function validateProcessId(processId: unknown): string {
+  return processId === INIT ? INIT : validateId(processId, 'exec');
 }

@@ -14,7 +14,7 @@ export interface Backend {
   wait(id: string, processId?: string): Promise<ExitInfo>;
   list(): Promise<ContainerInfo[]>;
   get(id: string): Promise<ContainerInfo>;
-  logs(id: string, processId?: string): Promise<string>;
+  logs(id: string, processId?: string, options?: { tailBytes?: number }): Promise<string>;
   events(query: EventsQuery): Observable<BerthEvent>;
   viewerUrl(): Promise<string | undefined>;
   /** Ends this command's use of the supervisor; containers keep running. */

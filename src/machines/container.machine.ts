@@ -294,7 +294,7 @@ export const containerMachine = setup({
       }
       let processes = context.processes;
       for (const { processId, pid } of context.startedWhileDown) {
-        if (!processes[processId]) enqueue.spawnChild('process', { id: processId, input: { containerId: context.id, processId } });
+        if (!Object.hasOwn(processes, processId)) enqueue.spawnChild('process', { id: processId, input: { containerId: context.id, processId } });
         processes = { ...processes, [processId]: { status: 'running', pid } };
         const type = processId === INIT ? 'start-container' : 'start-process';
         enqueue.sendParent(record({ type, id: context.id, processId, from: 'created', to: 'running', pid }));

@@ -50,12 +50,12 @@ export function refusal(
       return status === 'created' ? undefined : invalid(`container ${id} is ${status}; only a created container can start`);
     case 'exec':
       if (status !== 'running') return invalid(`container ${id} is ${status}; exec needs a running container`);
-      if (processes[request.execId]) {
+      if (Object.hasOwn(processes, request.execId)) {
         return { code: 'already-exists', message: `exec ${request.execId} already exists in container ${id}` };
       }
       return undefined;
     case 'signal': {
-      const proc = processes[request.processId];
+      const proc = Object.hasOwn(processes, request.processId) ? processes[request.processId] : undefined;
       if (!proc) return { code: 'not-found', message: `process ${request.processId} not found in container ${id}` };
       return proc.status === 'running' ? undefined : invalid(`process ${request.processId} of ${id} is ${proc.status}`);
     }

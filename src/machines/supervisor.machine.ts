@@ -50,7 +50,7 @@ export const supervisorMachine = setup({
   actors: { container: containerMachine },
   guards: {
     /** The event names a container in the registry. */
-    known: ({ context, event }) => 'id' in event && event.id in context.containers,
+    known: ({ context, event }) => 'id' in event && Object.hasOwn(context.containers, event.id),
   },
   actions: {
     /** Spawns a container actor, new (CREATE) or restored (RESTORE), into the registry. */
@@ -83,7 +83,7 @@ export const supervisorMachine = setup({
       on: {
         CREATE: [
           {
-            guard: ({ context, event }) => event.id in context.containers,
+            guard: ({ context, event }) => Object.hasOwn(context.containers, event.id),
             actions: {
               type: 'settle',
               params: ({ event }) => ({

@@ -14,7 +14,7 @@ export function logsCommand(program: Command): void {
         return;
       }
       await withBackend(async (b) => {
-        await b.logs(id, flags.process); // not-found, before following anything
+        await b.logs(id, flags.process, { tailBytes: 1 }); // not-found, before following anything
         const tail = showOutput(id, flags.process);
         try {
           await b.wait(id, flags.process);

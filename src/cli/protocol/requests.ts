@@ -24,7 +24,7 @@ const METHODS = {
   wait: args(string, optional(string)),
   list: args(),
   get: args(string),
-  logs: args(string, optional(string)),
+  logs: args(string, optional(string), optional(record({ tailBytes: optional(count) }))),
   viewerUrl: args(),
   events: args(
     record({ after: optional(count), since: optional(time), id: optional(string), types: optional(arrayOf(oneOf(EVENT_TYPES))), storedOnly: optional(boolean) }),

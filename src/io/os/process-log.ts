@@ -1,8 +1,9 @@
-import { closeSync, openSync, readSync, watch } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { watch } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { Observable } from 'rxjs';
+import { asBerthError, BerthError } from '../../errors.js';
 
 /**
  * How a process's captured stdout and stderr are stored: `plain` is what it
@@ -19,6 +20,15 @@ export interface LogFile {
 
 const NEWLINE = 0x0a;
 const K8S_PREFIX = /^\S+ (?:stdout|stderr) [PF]( |$)/;
+/**
+ * Logs are read in pieces this large, each awaited: however much a process
+ * prints, the supervisor never holds it all, nor stops its event loop to read it.
+ */
+const CHUNK_BYTES = 256 * 1024;
+/** The most `logs()` returns; more is streamed with `output()`, or its end asked for with `tailBytes`. */
+export const MAX_LOGS_BYTES = 16 * 1024 * 1024;
+/** A k8s line's prefix is short: this much without a newline is plain output. */
+const AUTO_DETECT_BYTES = 64 * 1024;
 
 /**
  * Turns a log's bytes, fed in pieces of any size, back into the text the process
@@ -30,14 +40,25 @@ class LogDecoder {
   private pending: Buffer = Buffer.alloc(0);
   private readonly utf8 = new StringDecoder('utf8');
 
-  constructor(private format: LogFormat) {}
+  /** `midway`: the bytes start somewhere inside the log, so what comes before the first whole piece is dropped. */
+  constructor(
+    private format: LogFormat,
+    private midway = false,
+  ) {}
 
   push(bytes: Buffer): string {
+    if (this.midway) {
+      const start = firstWholePiece(bytes, this.format);
+      if (start < 0) return '';
+      this.midway = false;
+      bytes = bytes.subarray(start);
+    }
     this.pending = this.pending.length === 0 ? bytes : Buffer.concat([this.pending, bytes]);
     if (this.format === 'auto') {
       const firstLine = this.pending.indexOf(NEWLINE);
-      if (firstLine < 0) return '';
-      this.format = K8S_PREFIX.test(this.pending.subarray(0, firstLine).toString('latin1')) ? 'k8s' : 'plain';
+      if (firstLine < 0 && this.pending.length < AUTO_DETECT_BYTES) return '';
+      const prefix = this.pending.subarray(0, firstLine < 0 ? 0 : firstLine).toString('latin1');
+      this.format = K8S_PREFIX.test(prefix) ? 'k8s' : 'plain';
     }
     if (this.format === 'plain') return this.take(this.pending.length);
     // k8s: only whole lines can be taken apart; a line still being written waits.
@@ -75,11 +96,50 @@ class LogDecoder {
   }
 }
 
-/** Everything a process wrote so far. */
-export async function readLog({ path, format }: LogFile): Promise<string> {
-  const decoder = new LogDecoder(format);
-  const bytes = await readFile(path).catch(() => Buffer.alloc(0));
-  return decoder.push(bytes) + decoder.end();
+/** Where the first whole line (k8s) or character (plain) starts in bytes read from inside a log; -1 if not in them. */
+function firstWholePiece(bytes: Buffer, format: LogFormat): number {
+  if (format !== 'k8s') return bytes.findIndex((byte) => (byte & 0xc0) !== 0x80); // not a UTF-8 continuation byte
+  const newline = bytes.indexOf(NEWLINE);
+  return newline < 0 ? -1 : newline + 1;
+}
+
+/** A file's bytes from `offset` on (up to `end`), in bounded chunks, each read without blocking. */
+async function* chunks(file: FileHandle, offset: number, end = Infinity): AsyncGenerator<Buffer> {
+  const buffer = Buffer.alloc(CHUNK_BYTES);
+  while (offset < end) {
+    const { bytesRead } = await file.read(buffer, 0, Math.min(CHUNK_BYTES, end - offset), offset);
+    if (bytesRead === 0) return;
+    offset += bytesRead;
+    yield Buffer.from(buffer.subarray(0, bytesRead));
+  }
+}
+
+const openIfPresent = (path: string): Promise<FileHandle | undefined> => open(path, 'r').catch(() => undefined);
+
+/**
+ * What a process wrote so far, when that is at most MAX_LOGS_BYTES of log (a
+ * `too-large` error otherwise); with `tailBytes`, the text of the log's last
+ * `tailBytes` bytes, from its first whole line or character.
+ */
+export async function readLog({ path, format }: LogFile, tailBytes?: number): Promise<string> {
+  const file = await openIfPresent(path);
+  if (!file) return '';
+  try {
+    const { size } = await file.stat();
+    if (tailBytes === undefined && size > MAX_LOGS_BYTES) {
+      throw new BerthError(
+        'too-large',
+        `the output is ${size} bytes, more than logs() returns (${MAX_LOGS_BYTES}): stream it with output(), or ask for its end with { tailBytes }`,
+      );
+    }
+    const from = Math.max(0, size - (tailBytes ?? size));
+    const decoder = new LogDecoder(format, from > 0);
+    let text = '';
+    for await (const chunk of chunks(file, from, size)) text += decoder.push(chunk);
+    return text + decoder.end();
+  } finally {
+    await file.close();
+  }
 }
 
 /**
@@ -92,36 +152,50 @@ export async function readLog({ path, format }: LogFile): Promise<string> {
 export function followLog(path: string, format: LogFormat, until: Promise<unknown>): Observable<string> {
   return new Observable<string>((subscriber) => {
     const decoder = new LogDecoder(format);
-    const buffer = Buffer.alloc(64 * 1024);
     let offset = 0;
-    const pump = (): void => {
-      if (subscriber.closed) return;
-      let fd: number;
+    /** Reads what is new, a chunk at a time, each passed on as it is read. */
+    const drain = async (): Promise<void> => {
+      const file = await openIfPresent(path); // not written yet, or removed with its container
+      if (!file) return;
       try {
-        fd = openSync(path, 'r');
-      } catch {
-        return; // not written yet, or removed with its container
-      }
-      let out = '';
-      try {
-        let got: number;
-        while ((got = readSync(fd, buffer, 0, buffer.length, offset)) > 0) {
-          offset += got;
-          out += decoder.push(Buffer.from(buffer.subarray(0, got)));
+        for await (const chunk of chunks(file, offset)) {
+          if (subscriber.closed) return;
+          offset += chunk.length;
+          const text = decoder.push(chunk);
+          if (text !== '') subscriber.next(text);
         }
       } finally {
-        closeSync(fd);
+        await file.close();
       }
-      if (out !== '') subscriber.next(out);
+    };
+    // One drain at a time, in order; a change seen meanwhile makes the running one go round again.
+    let draining: Promise<void> | undefined;
+    let changed = false;
+    const drainWhileChanged = async (): Promise<void> => {
+      try {
+        while (changed) {
+          changed = false;
+          await drain();
+        }
+      } catch (err) {
+        subscriber.error(asBerthError(err));
+      } finally {
+        draining = undefined;
+      }
+    };
+    const pump = (): Promise<void> => {
+      changed = true;
+      draining ??= drainWhileChanged();
+      return draining;
     };
     const watcher = watch(dirname(path), (_, file) => {
-      if (file === basename(path)) pump();
+      if (file === basename(path)) void pump();
     });
     watcher.unref();
     watcher.on('error', () => watcher.close()); // the directory went away with its container: `until` still ends the stream
-    pump();
-    const finish = (): void => {
-      pump();
+    void pump();
+    const finish = async (): Promise<void> => {
+      await pump();
       const rest = decoder.end();
       if (rest !== '' && !subscriber.closed) subscriber.next(rest);
       subscriber.complete();

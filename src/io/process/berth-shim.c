@@ -53,6 +53,8 @@ struct request {
 };
 
 static void reset_signals(void);
+/* The umask berth runs with, given back to the programs it starts; the shim itself and conmon create owner-only files. */
+static mode_t inherited_umask;
 
 static void say(const char *line) {
   size_t len = strlen(line), off = 0;
@@ -105,7 +107,7 @@ static int write_file(const char *dir, const char *proc, const char *suffix, con
   char path[4096], tmp[4200];
   snprintf(path, sizeof path, "%s/%s.%s", dir, proc, suffix);
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return -1;
   size_t len = strlen(text);
   int ok = write(fd, text, len) == (ssize_t)len;
@@ -134,7 +136,7 @@ static void become(const struct request *r, int errfd) {
   setpgid(0, 0);
   char log[4096];
   snprintf(log, sizeof log, "%s/%s.log", r->dir, r->proc);
-  int out = open(log, O_WRONLY | O_APPEND | O_CREAT, 0644);
+  int out = open(log, O_WRONLY | O_APPEND | O_CREAT, 0600);
   int in = open("/dev/null", O_RDONLY);
   if (out < 0 || in < 0 || chdir(r->cwd) != 0) goto fail;
   dup2(in, STDIN_FILENO);
@@ -142,6 +144,7 @@ static void become(const struct request *r, int errfd) {
   dup2(out, STDERR_FILENO);
   if (in > STDERR_FILENO) close(in);
   if (out > STDERR_FILENO) close(out);
+  umask(inherited_umask);
   environ = r->envp; /* so execvp searches the process's own PATH */
   execvp(r->argv[0], r->argv);
 fail:;
@@ -283,6 +286,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: berth-shim zygote   (started by berth's process runtime)\n");
     return 2;
   }
+  inherited_umask = umask(077);
   signal(SIGCHLD, SIG_IGN); /* monitors are reaped by the kernel */
   signal(SIGPIPE, SIG_IGN);
   for (;;) {

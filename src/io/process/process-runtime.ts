@@ -144,10 +144,10 @@ export class ProcessRuntime implements Runtime {
     resolveExecutable(spec.args[0]!, cwd, { ...process.env, ...spec.env });
     const dir = join(this.containersDir, id);
     moveAside(this.containersDir, dir); // a leftover is kept as evidence, never reused
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     const normalized: ProcessSpec = { args: spec.args, env: spec.env ?? {}, cwd };
     try {
-      writeFileSync(join(dir, 'spec.json'), JSON.stringify(normalized));
+      writeFileSync(join(dir, 'spec.json'), JSON.stringify(normalized), { mode: 0o600 });
     } catch (err) {
       rmSync(dir, { recursive: true, force: true });
       throw err;
@@ -169,7 +169,7 @@ export class ProcessRuntime implements Runtime {
     const restored: RestoredContainer = { id: stored.id, startedWhileDown: [], exits: [] };
     this.containers.set(stored.id, state);
     const lost = !existsSync(dir);
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     // Watch before judging, so an exit between the two is not missed.
     state.watcher = watch(dir, (_, file) => this.exitFileAppeared(state, file));
     state.watcher.unref();

@@ -44,8 +44,8 @@ export function writeRuntimeBundle(userBundle: string, dir: string, cgroupParent
   for (const mount of config.mounts ?? []) if (mount.source && isBind(mount)) mount.source = absolute(mount.source);
   if (cgroupParent && !config.linux?.cgroupsPath) config.linux = { ...config.linux, cgroupsPath: `${cgroupParent}/${id}` };
   const bundle = runtimeBundle(dir);
-  mkdirSync(bundle, { recursive: true });
-  writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
+  mkdirSync(bundle, { recursive: true, mode: 0o700 });
+  writeFileSync(join(bundle, 'config.json'), JSON.stringify(config), { mode: 0o600 });
   return bundle;
 }
 

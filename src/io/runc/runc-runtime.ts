@@ -160,7 +160,7 @@ export class RuncRuntime implements Runtime {
     }
     const dir = join(this.containersDir, id);
     moveAside(this.containersDir, dir); // a leftover is kept as evidence, never reused
-    mkdirSync(join(dir, 'sockets'), { recursive: true });
+    mkdirSync(join(dir, 'sockets'), { recursive: true, mode: 0o700 });
     let bundle: string;
     try {
       bundle = writeRuntimeBundle(spec.bundle, dir, this.options.cgroupParent, id);
@@ -194,7 +194,7 @@ export class RuncRuntime implements Runtime {
     const base = readProcessTemplate(state.bundle);
     const env = [...((base.env as string[] | undefined) ?? []), ...Object.entries(spec.env ?? {}).map(([k, v]) => `${k}=${v}`)];
     const processJson = join(state.dir, `${execId}.process.json`);
-    writeFileSync(processJson, JSON.stringify({ ...base, terminal: false, args: spec.args, env, cwd: spec.cwd ?? base.cwd ?? '/' }));
+    writeFileSync(processJson, JSON.stringify({ ...base, terminal: false, args: spec.args, env, cwd: spec.cwd ?? base.cwd ?? '/' }), { mode: 0o600 });
     try {
       const proc = await this.monitored(state, execId, ['--exec', '--exec-process-spec', processJson]);
       return { pid: proc.pid };
@@ -259,7 +259,7 @@ export class RuncRuntime implements Runtime {
 
   async checkpoint(id: string, options: CheckpointOptions): Promise<{ imagePath: string }> {
     const imagePath = options.imagePath ?? join(this.checkpointsDir, id, options.name);
-    mkdirSync(imagePath, { recursive: true });
+    mkdirSync(imagePath, { recursive: true, mode: 0o700 });
     const args = ['checkpoint', '--image-path', imagePath, '--work-path', join(imagePath, 'criu.work')];
     if (options.leaveRunning) args.push('--leave-running');
     if (options.tcpEstablished) args.push('--tcp-established');
@@ -345,7 +345,7 @@ export class RuncRuntime implements Runtime {
     this.containers.set(stored.id, state);
     const restored: RestoredContainer = { id: stored.id, startedWhileDown: [], exits: [] };
     const lost = !existsSync(dir);
-    mkdirSync(join(dir, 'sockets'), { recursive: true });
+    mkdirSync(join(dir, 'sockets'), { recursive: true, mode: 0o700 });
     this.watchOom(state);
     const journaled = new Set(stored.processes.map((p) => p.id));
     // Each launch names its attempt before conmon runs, so an exec whose start was never journaled is found too.
@@ -423,7 +423,7 @@ export class RuncRuntime implements Runtime {
 
   private watchOom(state: RuncContainer): void {
     const persist = join(state.dir, 'persist');
-    mkdirSync(persist, { recursive: true });
+    mkdirSync(persist, { recursive: true, mode: 0o700 });
     state.oomWatcher = watch(persist, () => this.oomFileAppeared(state));
     state.oomWatcher.unref();
   }
