@@ -333,7 +333,7 @@ for (const runtime of RUNTIMES) {
         await checkReopened(sv, run);
         await closeAndCheck(sv, run);
       }, () => `killed ${kill.delayMs} ms after ${kill.after}; the child said: ${lines.join(' | ')}`);
-    }, propertyBudgetMs(runs) * 3);
+    }, Math.max(propertyBudgetMs(runs), runs * 15_000));
 
     // One state dir killed again and again: each reopen continues the workload where the last one was killed.
     test.prop([workload(5, 40), fc.array(killPoint(5), { minLength: CYCLES, maxLength: CYCLES })], params(1))(
