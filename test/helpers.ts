@@ -89,3 +89,41 @@ export function stateOf(pid: number): string {
 
 /** A whole property run (every case, each with real processes) gets a time budget sized to its cases. */
 export const propertyBudgetMs = (runs: number): number => Math.max(30_000, runs * 5_000);
+
+/** Runs `cleanup` after the test, before the state dirs made earlier in it are removed. */
+export function onCleanup(cleanup: () => Promise<void> | void): void {
+  cleanups.push(cleanup);
+}
+
+export interface LiveProcess {
+  pid: number;
+  /** Field 22 of /proc/<pid>/stat: with the pid, tells a reused pid apart. */
+  startTime: number;
+  /** Its command line, arguments split. */
+  args: string[];
+  /** Its environment as it was exec'd, NAME=value entries. */
+  environ: string[];
+}
+
+/** Every process still running (zombies excluded) that this user may inspect. */
+export function liveProcesses(): LiveProcess[] {
+  const found: LiveProcess[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (fields[0] === 'Z' || fields[0] === 'X') continue;
+      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      const environ = readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0');
+      found.push({ pid: Number(entry), startTime: Number(fields[19]), args, environ });
+    } catch {
+      continue; // gone meanwhile
+    }
+  }
+  return found;
+}
+
+/** The value of `name` in a live process's environment, if set. */
+export const envOf = (proc: LiveProcess, name: string): string | undefined =>
+  proc.environ.find((kv) => kv.startsWith(`${name}=`))?.slice(name.length + 1);

@@ -1,5 +1,8 @@
+import { constants } from 'node:os';
 import { expect } from 'vitest';
 import type { BerthEvent } from '../src/index.js';
+
+const osSignals = constants.signals;
 
 /**
  * The ordering guarantees, checked on a journal:
@@ -40,5 +43,25 @@ export function checkOrdering(events: BerthEvent[]): void {
       const started = rows.filter((e) => e.type === 'start-process').map((e) => e.processId);
       for (const exec of started) expect(exitIds, `${where}: ${exec} never exited`).toContain(exec);
     }
+  }
+}
+
+/**
+ * A whole journal, as stored: every ordering guarantee, plus seq contiguous (a
+ * row is never lost from the middle; only retention removes the oldest, so the
+ * first seq is 1 unless `retainCount` rows are kept), and every exit shaped as
+ * guarantee 4 says: 128+N with `signal` for signal N, a `reason` only with 255.
+ */
+export function checkJournal(events: BerthEvent[], retainCount = 500): void {
+  checkOrdering(events);
+  events.forEach((event, i) => {
+    if (i > 0) expect(event.seq, `seq ${events[i - 1]!.seq} then ${event.seq}: a row missing`).toBe(events[i - 1]!.seq + 1);
+  });
+  if (events.length > 0 && events[0]!.seq !== 1) expect(events.length, `journal starts at seq ${events[0]!.seq} unpruned`).toBe(retainCount);
+  for (const exit of events.filter((e) => e.type === 'exit')) {
+    const what = JSON.stringify(exit);
+    expect(exit.status, `${what}: exit without a status`).toBeTypeOf('number');
+    if (exit.signal) expect(exit.status, `${what}: status is not 128+signal`).toBe(128 + osSignals[exit.signal as NodeJS.Signals]);
+    if (exit.reason) expect(exit.status, `${what}: a reason without 255`).toBe(255);
   }
 }

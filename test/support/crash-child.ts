@@ -5,11 +5,18 @@
  *
  *   node --import tsx test/support/crash-child.ts <stateDir> <step>...
  *
- * Steps: create:<id>:<cmd>, start:<id>, exec:<id>:<execId>:<cmd>, signal:<id>:<proc>:<sig>, wait:<id>:<proc>, pause:<id>;
- * `create&`, `start&`, `exec&` and `delete&` fire without waiting, so the crash can land while they are in flight.
+ * Steps: create:<id>:<cmd>, start:<id>, exec:<id>:<execId>:<cmd>, signal:<id>:<proc>:<sig>, wait:<id>:<proc>, pause:<id>,
+ * resume:<id>, delete:<id>[:force];
+ * `start&` and `exec&` fire without waiting, so does any step written `&<step>`, so the crash can land while they are in flight.
+ *
+ * Progress, one line each, for a parent that picks its instant to kill: `OPENING` before the
+ * state dir is opened (restored), `OPEN` after, `STEP <n> ok|refused <code>|error <message>`
+ * as each step settles (`STEP <n> fired` for one that does not wait), then `READY`.
+ * With BERTH_FAULT_TAG in its environment, every process a step starts carries
+ * BERTH_FAULT_TAG=<tag>/<container>/<process>, so a test can find it (and its children) in /proc.
  */
 import { pino } from 'pino';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isBerthError, Supervisor } from '../../src/index.js';
@@ -17,14 +24,25 @@ import { busyboxBundle } from './busybox-bundle.js';
 
 const [stateDir, ...steps] = process.argv.slice(2);
 const runtime = process.env.BERTH_RUNTIME === 'runc' ? 'runc' : 'process';
+const faultTag = process.env.BERTH_FAULT_TAG;
+const say = (line: string) => process.stdout.write(`${line}\n`);
+say('OPENING');
 const sv = await Supervisor.open({ stateDir: stateDir!, runtime, logger: pino({ level: 'silent' }) });
+say('OPEN');
 const bundles = mkdtempSync(join(tmpdir(), 'berth-bundles-'));
-/** The container or exec `cmd` as this runtime takes it. */
+/** The environment that tags a process of a container, if this run tags them. */
+const tagged = (id: string, processId: string): Record<string, string> => (faultTag ? { BERTH_FAULT_TAG: `${faultTag}/${id}/${processId}` } : {});
+/** The container `cmd` as this runtime takes it. */
 const spec = (id: string, cmd: string) =>
-  runtime === 'runc' ? { bundle: busyboxBundle(bundles, id, { args: ['sh', '-c', cmd] }) } : { process: { args: ['sh', '-c', cmd] } };
+  runtime === 'runc'
+    ? { bundle: withEnv(busyboxBundle(bundles, id, { args: ['sh', '-c', cmd] }), tagged(id, 'init')) }
+    : { process: { args: ['sh', '-c', cmd], env: tagged(id, 'init') } };
+/** An exec of `cmd`, tagged. */
+const execSpec = (id: string, execId: string, cmd: string) => ({ execId, args: ['sh', '-c', cmd], env: tagged(id, execId) });
 const pids: Record<string, number> = {};
 const refused: string[] = [];
-for (const step of steps) {
+
+async function runStep(step: string): Promise<void> {
   const [op, id, a, b] = step.split(':') as [string, string, string?, string?];
   try {
     if (op === 'create') await sv.create({ id, ...spec(id, a!) });
@@ -32,17 +50,43 @@ for (const step of steps) {
     else if (op === 'delete&') void sv.delete(id, { force: true }).catch(() => {});
     else if (op === 'start') pids[`${id}/init`] = (await sv.start(id)).pid;
     else if (op === 'start&') void sv.start(id).catch(() => {});
-    else if (op === 'exec') pids[`${id}/${a}`] = (await sv.exec(id, { execId: a!, args: ['sh', '-c', b!] })).pid;
-    else if (op === 'exec&') void sv.exec(id, { execId: a!, args: ['sh', '-c', b!] }).catch(() => {});
+    else if (op === 'exec') pids[`${id}/${a}`] = (await sv.exec(id, execSpec(id, a!, b!))).pid;
+    else if (op === 'exec&') void sv.exec(id, execSpec(id, a!, b!)).catch(() => {});
     else if (op === 'signal') await sv.signal(id, a!, b!);
     else if (op === 'wait') await sv.wait(id, a!);
     else if (op === 'pause') await sv.pause(id);
+    else if (op === 'resume') await sv.resume(id);
+    else if (op === 'delete') await sv.delete(id, { force: a === 'force' });
     else throw new Error(`unknown step ${step}`);
   } catch (err) {
     // A random workload may ask for what the state refuses (an exec after init ended).
     if (!isBerthError(err)) throw err;
     refused.push(`${step}: ${err.code}`);
+    throw err;
   }
 }
-process.stdout.write(`READY ${JSON.stringify({ pids, refused, lastSeq: sv.lastSeq, pid: process.pid })}\n`);
+
+/** Runs step `n`, reporting how it settled; `&<step>` is reported as fired and settles later. */
+async function reported(step: string, n: number): Promise<void> {
+  const outcome = runStep(step.replace(/^&/, '')).then(
+    () => 'ok',
+    (err: unknown) => (isBerthError(err) ? `refused ${err.code}` : `error ${(err as Error).message.replace(/\n/g, ' ')}`),
+  );
+  if (step.startsWith('&')) {
+    say(`STEP ${n} fired`);
+    void outcome.then((result) => result.startsWith('error') && say(`STEP ${n} ${result}`));
+  } else say(`STEP ${n} ${await outcome}`);
+}
+
+for (const [n, step] of steps.entries()) await reported(step, n);
+say(`READY ${JSON.stringify({ pids, refused, lastSeq: sv.lastSeq, pid: process.pid })}`);
 setInterval(() => {}, 1_000);
+
+/** A bundle whose init also gets `env` (runc takes a container's environment from its config). */
+function withEnv(bundle: string, env: Record<string, string>): string {
+  const path = join(bundle, 'config.json');
+  const config = JSON.parse(readFileSync(path, 'utf8'));
+  config.process.env = [...config.process.env, ...Object.entries(env).map(([key, value]) => `${key}=${value}`)];
+  writeFileSync(path, JSON.stringify(config, null, 2));
+  return bundle;
+}
