@@ -62,12 +62,10 @@ export interface OpOutput {
 /** The operations that move the lifecycle, and the event `ops` raises for the lifecycle once one has succeeded. */
 const OUTCOMES = { create: 'CREATED', start: 'STARTED', pause: 'PAUSED', resume: 'RESUMED', delete: 'DELETED' } as const;
 const DOING = { create: 'creating', start: 'starting', pause: 'pausing', resume: 'resuming', delete: 'deleting' } as const;
-type LifecycleKind = keyof typeof OUTCOMES;
-const movesLifecycle = (request: ContainerRequest): request is Extract<ContainerRequest, { kind: LifecycleKind }> =>
-  request.kind in OUTCOMES;
+type LifecycleRequest = Extract<ContainerRequest, { kind: keyof typeof OUTCOMES }>;
 
 /** A runtime operation that moves the lifecycle has succeeded: raised by `ops`, taken by `lifecycle`. */
-export type OutcomeEvent = { type: (typeof OUTCOMES)[LifecycleKind]; request: ContainerRequest; output: OpOutput };
+export type OutcomeEvent = { type: (typeof OUTCOMES)[LifecycleRequest['kind']]; request: LifecycleRequest; output: OpOutput };
 
 export type ContainerEvent =
   | { type: 'REQUEST'; request: ContainerRequest }
@@ -146,7 +144,7 @@ export const containerMachine = setup({
       context.queue.length > 0 &&
       refusal(context.id, context.status, context.processes, context.queue[0]!) !== undefined,
     hasQueued: ({ context }) => context.queue.length > 0,
-    headMovesLifecycle: ({ context }) => movesLifecycle(context.queue[0]!),
+    headMovesLifecycle: ({ context }) => context.queue[0]!.kind in OUTCOMES,
     isInitExit: ({ event }) => event.type === 'EXITED' && event.processId === INIT,
     initExitPending: ({ context }) => context.processes[INIT]?.pendingExit !== undefined,
     execsSettled: ({ context }) => liveExecs(context.processes).length === 0,
@@ -174,7 +172,7 @@ export const containerMachine = setup({
     }),
     /** Tells the lifecycle what the operation at the head of the queue did. */
     announceOutcome: raise(({ context, event }) => {
-      const request = context.queue[0]! as Extract<ContainerRequest, { kind: LifecycleKind }>;
+      const request = context.queue[0] as LifecycleRequest; // headMovesLifecycle said so
       return { type: OUTCOMES[request.kind], request, output: (event as unknown as { output: OpOutput }).output };
     }),
     /** Successes that leave the lifecycle where it is. */
@@ -236,7 +234,7 @@ export const containerMachine = setup({
     recordCreate: enqueueActions(({ context, event, enqueue }) => {
       const detail = { spec: context.spec, labels: context.labels, createdAt: context.createdAt };
       enqueue.sendParent(record({ type: 'create', id: context.id, to: 'created', time: context.createdAt }, detail));
-      enqueue.sendParent(settle({ requestId: outcomeOf(event).request.requestId! }));
+      enqueue.sendParent(settle({ requestId: outcomeOf(event).request.requestId }));
     }),
     recordStart: enqueueActions(({ context, event, enqueue }) => {
       const { request, output } = outcomeOf(event);
@@ -254,7 +252,7 @@ export const containerMachine = setup({
           ...(startedAt ? { time: startedAt } : {}),
         }),
       );
-      enqueue.sendParent(settle({ requestId: request.requestId!, value: { pid } }));
+      enqueue.sendParent(settle({ requestId: request.requestId, value: { pid } }));
       enqueue.sendTo(INIT, { type: 'STARTED', pid });
       if (context.pendingOom) {
         enqueue.sendParent(record({ type: 'oom', id: context.id }));
@@ -264,7 +262,7 @@ export const containerMachine = setup({
     recordTransition: enqueueActions(
       ({ context, event, enqueue }, params: { type: 'pause' | 'resume' | 'delete'; from: ContainerStatus; to: ContainerStatus }) => {
         enqueue.sendParent(record({ type: params.type, id: context.id, from: params.from, to: params.to }));
-        enqueue.sendParent(settle({ requestId: outcomeOf(event).request.requestId! }));
+        enqueue.sendParent(settle({ requestId: outcomeOf(event).request.requestId }));
       },
     ),
     /**
@@ -274,8 +272,8 @@ export const containerMachine = setup({
      */
     refuseLateOutcome: enqueueActions(({ context, event, enqueue }) => {
       const { request } = outcomeOf(event);
-      const message = `container ${context.id} exited while ${DOING[request.kind as LifecycleKind]}`;
-      for (const m of fail(request.requestId, { code: 'invalid-state', message })) enqueue.sendParent(m);
+      const message = `container ${context.id} exited while ${DOING[request.kind]}`;
+      enqueue.sendParent(settle({ requestId: request.requestId, error: { code: 'invalid-state', message } }));
     }),
     recordOom: enqueueActions(({ context, enqueue }) => {
       enqueue.sendParent(record({ type: 'oom', id: context.id }));
