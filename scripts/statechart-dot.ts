@@ -42,6 +42,16 @@ function eventLabel(t: Transition): string {
   return guard ? `${event} [${guard}]` : event;
 }
 
+/** What a state reacts to without leaving it (targetless transitions), as a label line: `on A, B`. */
+function reactions(node: Node): string {
+  const names = [...node.transitions.values()]
+    .flat()
+    .concat(node.always ?? [])
+    .filter((t) => !t.target?.length)
+    .map((t) => (t.eventType === '' ? eventLabel(t) : t.eventType));
+  return names.length > 0 ? `\non ${[...new Set(names)].join(', ')}` : '';
+}
+
 /** The atomic state an edge to or from a compound state is drawn against (its initial leaf). */
 function anchor(node: Node): Node {
   if (node.type === 'atomic' || node.type === 'final' || node.type === 'history') return node;
@@ -52,8 +62,11 @@ function anchor(node: Node): Node {
 /**
  * A Graphviz DOT drawing of a statechart: compound and parallel states become
  * clusters (parallel regions dashed), atomic states rounded boxes with the SVG id
- * `state:<path>`, so a viewer can highlight the active ones. Deterministic, so a
- * test can tell a stale diagram.
+ * `state:<path>`, so a viewer can highlight the active ones; each lists what it
+ * reacts to without leaving (`on ...`), the root in the graph's label. Transitions between
+ * the same two states share one edge, one label line each; eventless ones
+ * (`always`) are dashed, so what happens stands out from what is merely checked.
+ * Deterministic, so a test can tell a stale diagram.
  */
 export function statechartDot(machine: AnyStateMachine): string {
   const root = machine.root as unknown as Node;
@@ -63,18 +76,23 @@ export function statechartDot(machine: AnyStateMachine): string {
     '  node [shape=box, style="rounded,filled", fillcolor="#ffffff", fontname="Helvetica", fontsize=11];',
     '  edge [fontname="Helvetica", fontsize=9, color="#555555"];',
   ];
+  const rootReactions = reactions(root);
+  if (rootReactions) lines.push(`  labelloc=t; label=${quote(machine.id + rootReactions)};`);
   const edges: string[] = [];
+  /** Transition edges by their DOT endpoints and clipping, each with its label lines. */
+  const transitionEdges = new Map<string, string[]>();
   const walk = (node: Node, indent: string, parallelRegion: boolean): void => {
     for (const child of Object.values(node.states)) {
       const id = idOf(child);
       if (child.type === 'atomic' || child.type === 'final' || child.type === 'history') {
         const final = child.type === 'final' ? ', peripheries=2' : '';
         const invoked = child.invoke.length > 0 ? `\ninvoke ${child.invoke.map((i) => String(i.src)).join(', ')}` : '';
-        lines.push(`${indent}${quote(id)} [label=${quote(child.key + invoked)}, id=${quote(`state:${id}`)}${final}];`);
+        lines.push(`${indent}${quote(id)} [label=${quote(child.key + invoked + reactions(child))}, id=${quote(`state:${id}`)}${final}];`);
       } else {
         const style = parallelRegion ? 'dashed,rounded' : 'rounded';
         lines.push(`${indent}subgraph ${quote(`cluster_${id}`)} {`);
-        lines.push(`${indent}  label=${quote(child.type === 'parallel' ? `${child.key} (parallel)` : child.key)}; style=${quote(style)}; id=${quote(`state:${id}`)};`);
+        const title = child.type === 'parallel' ? `${child.key} (parallel)` : child.key;
+        lines.push(`${indent}  label=${quote(title + reactions(child))}; style=${quote(style)}; id=${quote(`state:${id}`)};`);
         walk(child, `${indent}  `, child.type === 'parallel');
         lines.push(`${indent}}`);
       }
@@ -86,15 +104,20 @@ export function statechartDot(machine: AnyStateMachine): string {
       const transitions = [...child.transitions.values()].flat().concat(child.always ?? []);
       for (const t of transitions) {
         for (const target of t.target ?? []) {
-          const attrs = [`label=${quote(eventLabel(t))}`];
-          if (!['atomic', 'final'].includes(child.type)) attrs.push(`ltail=${quote(`cluster_${id}`)}`);
-          if (!['atomic', 'final'].includes(target.type)) attrs.push(`lhead=${quote(`cluster_${idOf(target)}`)}`);
-          edges.push(`  ${quote(idOf(anchor(child)))} -> ${quote(idOf(anchor(target)))} [${attrs.join(', ')}];`);
+          const clips = t.eventType === '' ? ['style=dashed'] : [];
+          if (!['atomic', 'final'].includes(child.type)) clips.push(`ltail=${quote(`cluster_${id}`)}`);
+          if (!['atomic', 'final'].includes(target.type)) clips.push(`lhead=${quote(`cluster_${idOf(target)}`)}`);
+          const key = [`${quote(idOf(anchor(child)))} -> ${quote(idOf(anchor(target)))}`, ...clips].join('\0');
+          transitionEdges.set(key, [...(transitionEdges.get(key) ?? []), eventLabel(t)]);
         }
       }
     }
   };
   walk(root, '  ', root.type === 'parallel');
+  for (const [key, labels] of transitionEdges) {
+    const [ends, ...clips] = key.split('\0');
+    edges.push(`  ${ends} [${[`label=${quote(labels.join('\n'))}`, ...clips].join(', ')}];`);
+  }
   lines.push(...edges, '}', '');
   return lines.join('\n');
 }

@@ -369,6 +369,7 @@ export class Supervisor {
     for (const { id, exits } of restored.values()) {
       for (const { processId, exit } of exits) actor.send({ type: 'EXITED', id, processId, exit });
     }
+    actor.send({ type: 'RESTORED' });
     await new Promise<void>((done) => journal.whenCommitted(done));
     return supervisor;
   }
@@ -608,6 +609,7 @@ export class Supervisor {
   }
 
   private async shutdown(leaveRunning: boolean): Promise<void> {
+    this.actor.send({ type: 'CLOSE' });
     const alive = leaveRunning ? [] : this.list().filter((c) => ALIVE.has(c.status));
     await Promise.all(
       alive.map(async (container) => {

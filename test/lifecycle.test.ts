@@ -1,5 +1,8 @@
+import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isBerthError } from '../src/index.js';
+import { checkOrdering } from './ordering.js';
 import { brief, groupAlive, openSupervisor, stateOf, storedEvents } from './helpers.js';
 
 describe('container lifecycle on the process runtime', () => {
@@ -159,5 +162,64 @@ describe('container lifecycle on the process runtime', () => {
       ['init', 'running'],
       ['x', 'running'],
     ]);
+  });
+});
+
+/** Where a cgroup v2 hierarchy is mounted and root may make groups in it; undefined otherwise. */
+function cgroup2Root(): string | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const mount = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' '))
+    .find((fields) => fields[fields.indexOf('-') + 1] === 'cgroup2');
+  const root = mount?.[4];
+  if (!root) return undefined;
+  try {
+    const probe = join(root, `berth-probe-${process.pid}`);
+    mkdirSync(probe);
+    rmdirSync(probe);
+    return root;
+  } catch {
+    return undefined;
+  }
+}
+
+const CGROUP2 = cgroup2Root();
+
+describe.skipIf(!CGROUP2)('a pause in flight when init exits (root, cgroup v2)', () => {
+  it('settles with invalid-state, journals no pause, and the container can still be deleted', async () => {
+    const sv = await openSupervisor();
+    await sv.create({ id: 'race', process: { args: ['sleep', '30'] } });
+    const { pid: initPid } = await sv.start('race');
+    const { pid: heldPid } = await sv.exec('race', { execId: 'held', args: ['sleep', '30'] });
+    // Frozen by the cgroup v2 freezer, the exec never takes its SIGSTOP: the pause stays in flight until the exec dies.
+    const group = join(CGROUP2!, `berth-held-${process.pid}`);
+    mkdirSync(group);
+    try {
+      writeFileSync(join(group, 'cgroup.procs'), String(heldPid));
+      writeFileSync(join(group, 'cgroup.freeze'), '1');
+      const pausing = sv.pause('race').then(
+        () => 'paused',
+        (err: unknown) => err,
+      );
+      await expect.poll(() => stateOf(initPid)).toBe('T'); // the pause is under way
+      // init exits while the pause waits for the held exec; its exit is learned before the exec dies with it.
+      process.kill(initPid, 'SIGKILL');
+      expect(await pausing).toMatchObject({ code: 'invalid-state', message: 'container race exited while pausing' });
+      expect((await sv.wait('race')).status).toBe(137);
+      expect(sv.get('race').processes.map((p) => [p.id, p.exitStatus])).toEqual([
+        ['init', 137],
+        ['held', 137],
+      ]);
+      await sv.delete('race');
+    } finally {
+      writeFileSync(join(group, 'cgroup.freeze'), '0');
+      await sv.delete('race', { force: true }).catch(() => undefined);
+      await expect.poll(() => readFileSync(join(group, 'cgroup.procs'), 'utf8')).toBe('');
+      rmdirSync(group);
+    }
+    const events = await storedEvents(sv);
+    checkOrdering(events);
+    expect(brief(events)).toEqual(['create', 'start-container:init', 'start-process:held', 'exit:held=137', 'exit:init=137', 'delete']);
   });
 });

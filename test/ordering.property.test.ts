@@ -12,13 +12,16 @@ type Step =
   | { kind: 'exec'; sleepMs: number; code: number }
   | { kind: 'kill-exec'; which: number; signal: 'SIGTERM' | 'SIGKILL' }
   | { kind: 'init-exit' }
-  | { kind: 'kill-init'; signal: 'SIGTERM' | 'SIGKILL' };
+  | { kind: 'kill-init'; signal: 'SIGTERM' | 'SIGKILL' }
+  /** A pause racing the rest, init's own exit included; resumed after a while, or init could not see its stop file. */
+  | { kind: 'pause'; resumeAfterMs: number };
 
 const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ kind: fc.constant('exec' as const), sleepMs: fc.integer({ min: 0, max: 40 }), code: fc.integer({ min: 0, max: 3 }) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('kill-exec' as const), which: fc.nat(10), signal: fc.constantFrom('SIGTERM' as const, 'SIGKILL' as const) }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'init-exit' as const }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('kill-init' as const), signal: fc.constantFrom('SIGTERM' as const, 'SIGKILL' as const) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('pause' as const), resumeAfterMs: fc.integer({ min: 0, max: 20 }) }) },
 );
 
 /** Steps fire on their own schedule, without waiting for each other: starts race exits. */
@@ -44,6 +47,9 @@ for (const runtime of RUNTIMES) describe.skipIf(!runtime.available)(`ordering gu
         await sv.create({ id: 'c', bundle: busyboxBundle(tempDir('berth-bundle-'), 'c', { args: untilFile('/control/init.stop'), mounts }) });
       }
       await sv.start('c');
+      // Refusals are expected once init is gone, while paused, or for an exec that never was or already ended.
+      const expectRefusal = (err: unknown) =>
+        expect(isBerthError(err, 'invalid-state') || isBerthError(err, 'not-found'), String(err)).toBe(true);
       const started: string[] = [];
       let execs = 0;
       const fire = async ({ step: s, delayMs }: { step: Step; delayMs: number }): Promise<void> => {
@@ -65,10 +71,14 @@ for (const runtime of RUNTIMES) describe.skipIf(!runtime.available)(`ordering gu
             case 'kill-init':
               await sv.signal('c', 'init', s.signal);
               break;
+            case 'pause':
+              await sv.pause('c').catch(expectRefusal);
+              await new Promise((done) => setTimeout(done, s.resumeAfterMs));
+              await sv.resume('c');
+              break;
           }
         } catch (err) {
-          // Refusals are expected once init is gone, or for an exec that never was or already ended.
-          expect(isBerthError(err, 'invalid-state') || isBerthError(err, 'not-found'), String(err)).toBe(true);
+          expectRefusal(err);
         }
       };
       // Every scenario ends with init exiting, so the container always reaches its end.

@@ -9,7 +9,8 @@ const osSignals = constants.signals;
  * - seq strictly increases;
  * - per container: create first; start-container before any exit; start-process
  *   of an exec before its exit; every exit exactly once; every exec exit before
- *   init's exit; no start-process after init's exit; oom after the start; delete last.
+ *   init's exit; no start-process, pause or resume after init's exit; oom after
+ *   the start; delete last.
  */
 export function checkOrdering(events: BerthEvent[]): void {
   for (let i = 1; i < events.length; i++) expect(events[i]!.seq).toBeGreaterThan(events[i - 1]!.seq);
@@ -34,6 +35,9 @@ export function checkOrdering(events: BerthEvent[]): void {
       }
       if (event.type === 'start-process' && initExit >= 0) {
         expect(index, `${where}: exec started after init exit`).toBeLessThan(initExit);
+      }
+      if ((event.type === 'pause' || event.type === 'resume') && initExit >= 0) {
+        expect(index, `${where}: ${event.type} after init exit`).toBeLessThan(initExit);
       }
       if (event.type === 'delete') expect(index, `${where}: delete not last`).toBe(rows.length - 1);
       if (event.type === 'oom') expect(index, `${where}: oom before start-container`).toBeGreaterThan(start);

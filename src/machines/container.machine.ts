@@ -1,4 +1,4 @@
-import { and, assign, enqueueActions, fromPromise, setup } from 'xstate';
+import { assign, enqueueActions, fromPromise, raise, setup } from 'xstate';
 import { toErrorData, type ErrorData } from '../errors.js';
 import type { ContainerStatus, ContainerDetail, ExitInfo, JournalEntry, ContainerSpec } from '../types.js';
 import { processMachine } from './process.machine.js';
@@ -25,9 +25,6 @@ export interface ContainerInput {
   restore?: RestoredState;
 }
 
-/** Result of the runtime operation at the head of the queue, waiting for the lifecycle to apply it. */
-type Outcome = { request: ContainerRequest; output: OpOutput };
-
 export interface ContainerContext {
   id: string;
   spec: ContainerSpec;
@@ -38,7 +35,6 @@ export interface ContainerContext {
   processes: Record<string, ProcessRecord>;
   /** Pending runtime operations; the head is the one running (or about to run). */
   queue: ContainerRequest[];
-  outcome?: Outcome;
   /** init has been reaped; this exit is published once every exec's exit is. */
   initExit?: ExitInfo;
   /** Restore only: starts that happened while no supervisor ran, journaled on boot. */
@@ -63,10 +59,22 @@ export interface OpOutput {
   value?: unknown;
 }
 
+/** The operations that move the lifecycle, and the event `ops` raises for the lifecycle once one has succeeded. */
+const OUTCOMES = { create: 'CREATED', start: 'STARTED', pause: 'PAUSED', resume: 'RESUMED', delete: 'DELETED' } as const;
+const DOING = { create: 'creating', start: 'starting', pause: 'pausing', resume: 'resuming', delete: 'deleting' } as const;
+type LifecycleRequest = Extract<ContainerRequest, { kind: keyof typeof OUTCOMES }>;
+
+/** A runtime operation that moves the lifecycle has succeeded: raised by `ops`, taken by `lifecycle`. */
+export type OutcomeEvent = { type: (typeof OUTCOMES)[LifecycleRequest['kind']]; request: LifecycleRequest; output: OpOutput };
+
 export type ContainerEvent =
   | { type: 'REQUEST'; request: ContainerRequest }
   | { type: 'OOM' }
-  | { type: 'EXITED'; processId: string; exit: ExitInfo };
+  | { type: 'EXITED'; processId: string; exit: ExitInfo }
+  | OutcomeEvent;
+
+/** The outcome a lifecycle transition applies (only outcome events reach the actions that call this). */
+const outcomeOf = (event: ContainerEvent) => event as OutcomeEvent;
 
 /** Messages a container sends its supervisor. */
 export type ContainerMessage =
@@ -106,16 +114,14 @@ function withExit(processes: Record<string, ProcessRecord>, processId: string, e
 
 const bootsAs = (status: ContainerStatus) => ({ context }: { context: ContainerContext }) => context.status === status;
 
-const outcomeIs = (kind: ContainerRequest['kind']) => ({ context }: { context: ContainerContext }) =>
-  context.outcome?.request.kind === kind;
-
 /**
  * A container: creating → created → running ⇄ paused → stopping → exited → deleted.
  *
  * Two regions run side by side. `ops` performs runtime operations strictly one at a
  * time, in arrival order, each checked against the state it meets at the head of
- * the queue. `lifecycle` applies their outcomes and the process exits, and is the
- * one room where the ordering guarantees live:
+ * the queue, and announces each success that moves the lifecycle as an event
+ * (CREATED, STARTED, PAUSED, RESUMED, DELETED). `lifecycle` takes those events and
+ * the process exits, and is the one room where the ordering guarantees live:
  * - a start is journaled before any exit (an early exit waits in `pendingExit`);
  * - once init is reaped (`stopping`), execs are refused, running ones are killed,
  *   and init's exit is journaled only after every exec's exit.
@@ -138,7 +144,7 @@ export const containerMachine = setup({
       context.queue.length > 0 &&
       refusal(context.id, context.status, context.processes, context.queue[0]!) !== undefined,
     hasQueued: ({ context }) => context.queue.length > 0,
-    noOutcome: ({ context }) => context.outcome === undefined,
+    headMovesLifecycle: ({ context }) => context.queue[0]!.kind in OUTCOMES,
     isInitExit: ({ event }) => event.type === 'EXITED' && event.processId === INIT,
     initExitPending: ({ context }) => context.processes[INIT]?.pendingExit !== undefined,
     execsSettled: ({ context }) => liveExecs(context.processes).length === 0,
@@ -146,18 +152,12 @@ export const containerMachine = setup({
     bootsCreated: bootsAs('created'),
     bootsRunning: bootsAs('running'),
     bootsPaused: bootsAs('paused'),
-    createDone: outcomeIs('create'),
-    startDone: outcomeIs('start'),
-    pauseDone: outcomeIs('pause'),
-    resumeDone: outcomeIs('resume'),
-    deleteDone: outcomeIs('delete'),
   },
   actions: {
     enqueue: assign({
       queue: ({ context, event }) => (event.type === 'REQUEST' ? [...context.queue, event.request] : context.queue),
     }),
     dequeue: assign({ queue: ({ context }) => context.queue.slice(1) }),
-    clearOutcome: assign({ outcome: undefined }),
     refuseHead: enqueueActions(({ context, enqueue }) => {
       const head = context.queue[0]!;
       const error = refusal(context.id, context.status, context.processes, head)!;
@@ -170,7 +170,12 @@ export const containerMachine = setup({
       enqueue.assign({ processes: { ...context.processes, [head.execId]: { status: 'created' } } });
       enqueue.spawnChild('process', { id: head.execId, input: { containerId: context.id, processId: head.execId } });
     }),
-    /** Outcomes that do not move the lifecycle are applied here; the rest wait in `outcome`. */
+    /** Tells the lifecycle what the operation at the head of the queue did. */
+    announceOutcome: raise(({ context, event }) => {
+      const request = context.queue[0] as LifecycleRequest; // headMovesLifecycle said so
+      return { type: OUTCOMES[request.kind], request, output: (event as unknown as { output: OpOutput }).output };
+    }),
+    /** Successes that leave the lifecycle where it is. */
     opSucceeded: enqueueActions(({ context, event, enqueue }) => {
       const request = context.queue[0]!;
       const output = (event as unknown as { output: OpOutput }).output;
@@ -197,10 +202,8 @@ export const containerMachine = setup({
           enqueue.sendParent(record(exitEntry(context.id, request.execId, proc.pendingExit)));
           enqueue.sendTo(request.execId, { type: 'EXITED', exit: proc.pendingExit });
         }
-      } else if (request.kind === 'signal' || request.kind === 'update' || request.kind === 'stats' || request.kind === 'checkpoint') {
-        enqueue.sendParent(settle({ requestId: request.requestId, value: output.value }));
       } else if (request.kind !== 'kill-execs') {
-        enqueue.assign({ outcome: { request, output } });
+        enqueue.sendParent(settle({ requestId: request.requestId, value: output.value }));
       }
     }),
     opFailed: enqueueActions(({ context, event, enqueue }) => {
@@ -228,13 +231,14 @@ export const containerMachine = setup({
         return { ...context.processes, [event.processId]: { ...proc, pendingExit: event.exit } };
       },
     }),
-    recordCreate: enqueueActions(({ context, enqueue }) => {
+    recordCreate: enqueueActions(({ context, event, enqueue }) => {
       const detail = { spec: context.spec, labels: context.labels, createdAt: context.createdAt };
       enqueue.sendParent(record({ type: 'create', id: context.id, to: 'created', time: context.createdAt }, detail));
-      enqueue.sendParent(settle({ requestId: context.outcome!.request.requestId! }));
+      enqueue.sendParent(settle({ requestId: outcomeOf(event).request.requestId }));
     }),
-    recordStart: enqueueActions(({ context, enqueue }) => {
-      const { pid, startedAt } = context.outcome!.output as { pid: number; startedAt?: Date };
+    recordStart: enqueueActions(({ context, event, enqueue }) => {
+      const { request, output } = outcomeOf(event);
+      const { pid, startedAt } = output as { pid: number; startedAt?: Date };
       const init = context.processes[INIT]!;
       enqueue.assign({ processes: { ...context.processes, [INIT]: { ...init, status: 'running', pid } } });
       enqueue.sendParent(
@@ -248,7 +252,7 @@ export const containerMachine = setup({
           ...(startedAt ? { time: startedAt } : {}),
         }),
       );
-      enqueue.sendParent(settle({ requestId: context.outcome!.request.requestId!, value: { pid } }));
+      enqueue.sendParent(settle({ requestId: request.requestId, value: { pid } }));
       enqueue.sendTo(INIT, { type: 'STARTED', pid });
       if (context.pendingOom) {
         enqueue.sendParent(record({ type: 'oom', id: context.id }));
@@ -256,11 +260,21 @@ export const containerMachine = setup({
       }
     }),
     recordTransition: enqueueActions(
-      ({ context, enqueue }, params: { type: 'pause' | 'resume' | 'delete'; from: ContainerStatus; to: ContainerStatus }) => {
+      ({ context, event, enqueue }, params: { type: 'pause' | 'resume' | 'delete'; from: ContainerStatus; to: ContainerStatus }) => {
         enqueue.sendParent(record({ type: params.type, id: context.id, from: params.from, to: params.to }));
-        enqueue.sendParent(settle({ requestId: context.outcome!.request.requestId! }));
+        enqueue.sendParent(settle({ requestId: outcomeOf(event).request.requestId }));
       },
     ),
+    /**
+     * The lifecycle moves only on outcomes, which `ops` runs one at a time, and on
+     * init's exit: an outcome its state does not take found init gone. Nothing is
+     * journaled (no pause after the exit); the caller learns why.
+     */
+    refuseLateOutcome: enqueueActions(({ context, event, enqueue }) => {
+      const { request } = outcomeOf(event);
+      const message = `container ${context.id} exited while ${DOING[request.kind]}`;
+      enqueue.sendParent(settle({ requestId: request.requestId, error: { code: 'invalid-state', message } }));
+    }),
     recordOom: enqueueActions(({ context, enqueue }) => {
       enqueue.sendParent(record({ type: 'oom', id: context.id }));
     }),
@@ -352,10 +366,9 @@ export const containerMachine = setup({
       initial: 'idle',
       states: {
         idle: {
-          // Waits while an outcome is unapplied, so the next request is judged against the new state.
           always: [
-            { guard: and(['noOutcome', 'headRefused']), actions: ['refuseHead', 'dequeue'] },
-            { guard: and(['noOutcome', 'hasQueued']), target: 'busy' },
+            { guard: 'headRefused', actions: ['refuseHead', 'dequeue'] },
+            { guard: 'hasQueued', target: 'busy' },
           ],
         },
         busy: {
@@ -368,14 +381,32 @@ export const containerMachine = setup({
               request: context.queue[0]!,
               liveExecs: liveExecs(context.processes),
             }),
-            onDone: { target: 'idle', actions: ['opSucceeded', 'dequeue'] },
+            onDone: [
+              { guard: 'headMovesLifecycle', target: 'applying', actions: ['announceOutcome', 'dequeue'] },
+              { target: 'idle', actions: ['opSucceeded', 'dequeue'] },
+            ],
             onError: { target: 'idle', actions: ['opFailed', 'dequeue'] },
           },
+        },
+        /**
+         * Leaves on the event it raised, in the same microstep as the lifecycle
+         * takes it, so the next request is judged against the state it led to.
+         */
+        applying: {
+          on: { CREATED: 'idle', STARTED: 'idle', PAUSED: 'idle', RESUMED: 'idle', DELETED: 'idle' },
         },
       },
     },
     lifecycle: {
       initial: 'booting',
+      // Outcomes a state does not take below: settled, never lost (see refuseLateOutcome).
+      on: {
+        CREATED: { actions: 'refuseLateOutcome' },
+        STARTED: { actions: 'refuseLateOutcome' },
+        PAUSED: { actions: 'refuseLateOutcome' },
+        RESUMED: { actions: 'refuseLateOutcome' },
+        DELETED: { actions: 'refuseLateOutcome' },
+      },
       states: {
         /** A new container goes on to be created; a restored one resumes where the journal left it. */
         booting: {
@@ -390,39 +421,41 @@ export const containerMachine = setup({
         },
         creating: {
           entry: assign({ status: 'creating' }),
-          always: { guard: 'createDone', target: 'created', actions: ['recordCreate', 'clearOutcome'] },
+          on: { CREATED: { target: 'created', actions: 'recordCreate' } },
         },
         created: {
           entry: assign({ status: 'created' }),
-          always: [
-            { guard: 'startDone', target: 'running', actions: ['recordStart', 'clearOutcome'] },
-            {
-              guard: 'deleteDone',
+          on: {
+            STARTED: [
+              // init exited before its start was journaled: the exit follows the start at once.
+              { guard: 'initExitPending', target: 'stopping', actions: ['recordStart', 'adoptPendingInitExit'] },
+              { target: 'running', actions: 'recordStart' },
+            ],
+            DELETED: {
               target: 'deleted',
-              actions: [{ type: 'recordTransition', params: { type: 'delete', from: 'created', to: 'deleted' } }, 'clearOutcome'],
+              actions: { type: 'recordTransition', params: { type: 'delete', from: 'created', to: 'deleted' } },
             },
-          ],
+          },
         },
         running: {
           entry: assign({ status: 'running' }),
-          always: [
-            { guard: 'initExitPending', target: 'stopping', actions: 'adoptPendingInitExit' },
-            {
-              guard: 'pauseDone',
+          on: {
+            PAUSED: {
               target: 'paused',
-              actions: [{ type: 'recordTransition', params: { type: 'pause', from: 'running', to: 'paused' } }, 'clearOutcome'],
+              actions: { type: 'recordTransition', params: { type: 'pause', from: 'running', to: 'paused' } },
             },
-          ],
-          on: { EXITED: { guard: 'isInitExit', target: 'stopping', actions: 'noteInitExit' } },
+            EXITED: { guard: 'isInitExit', target: 'stopping', actions: 'noteInitExit' },
+          },
         },
         paused: {
           entry: assign({ status: 'paused' }),
-          always: {
-            guard: 'resumeDone',
-            target: 'running',
-            actions: [{ type: 'recordTransition', params: { type: 'resume', from: 'paused', to: 'running' } }, 'clearOutcome'],
+          on: {
+            RESUMED: {
+              target: 'running',
+              actions: { type: 'recordTransition', params: { type: 'resume', from: 'paused', to: 'running' } },
+            },
+            EXITED: { guard: 'isInitExit', target: 'stopping', actions: 'noteInitExit' },
           },
-          on: { EXITED: { guard: 'isInitExit', target: 'stopping', actions: 'noteInitExit' } },
         },
         stopping: {
           entry: [assign({ status: 'stopping' }), 'killExecs'],
@@ -430,10 +463,11 @@ export const containerMachine = setup({
         },
         exited: {
           entry: assign({ status: 'exited' }),
-          always: {
-            guard: 'deleteDone',
-            target: 'deleted',
-            actions: [{ type: 'recordTransition', params: { type: 'delete', from: 'exited', to: 'deleted' } }, 'clearOutcome'],
+          on: {
+            DELETED: {
+              target: 'deleted',
+              actions: { type: 'recordTransition', params: { type: 'delete', from: 'exited', to: 'deleted' } },
+            },
           },
         },
         deleted: {

@@ -32,6 +32,10 @@ export type SupervisorEvent =
   | { type: 'REQUEST'; id: string; request: ContainerRequest }
   | { type: 'EXITED'; id: string; processId: string; exit: ExitInfo }
   | { type: 'OOM'; id: string }
+  /** Every container the journal knows has been re-adopted: API calls may come. */
+  | { type: 'RESTORED' }
+  /** close() has begun: no new container from here on. */
+  | { type: 'CLOSE' }
   | ContainerMessage;
 
 const notFound = (id: string): ErrorData => ({ code: 'not-found', message: `container ${id} not found` });
@@ -41,6 +45,10 @@ const notFound = (id: string): ErrorData => ({ code: 'not-found', message: `cont
  * Containers report every decided transition here (RECORD) and every answer to
  * an API call (SETTLE); both go out in the order the containers sent them, so an
  * answer is never given before the transition it reports is journaled.
+ *
+ * restoring → serving → closing: restore re-adopts what the journal knows before
+ * any API call is served, and from close() on no container is created, while the
+ * ones still alive go on reporting their exits.
  */
 export const supervisorMachine = setup({
   types: {
@@ -77,8 +85,46 @@ export const supervisorMachine = setup({
 }).createMachine({
   id: 'supervisor',
   context: { containers: {} },
-  initial: 'serving',
+  initial: 'restoring',
+  // Containers talk to their supervisor, and their requests and exits reach them, whatever its state.
+  on: {
+    REQUEST: [
+      { guard: 'known', actions: 'forward' },
+      {
+        guard: ({ event }) => event.request.requestId !== undefined,
+        actions: {
+          type: 'settle',
+          params: ({ event }) => ({ settlement: { requestId: event.request.requestId!, error: notFound(event.id) } }),
+        },
+      },
+    ],
+    EXITED: { guard: 'known', actions: 'forward' },
+    OOM: { guard: 'known', actions: 'forward' },
+    RECORD: { actions: { type: 'record', params: ({ event }) => ({ entry: event.entry, detail: event.detail }) } },
+    SETTLE: { actions: { type: 'settle', params: ({ event }) => ({ settlement: event.settlement }) } },
+    GONE: {
+      actions: enqueueActions(({ context, event, enqueue }) => {
+        const { [event.id]: gone, ...rest } = context.containers;
+        if (gone) enqueue.stopChild(gone);
+        enqueue.assign({ containers: rest });
+      }),
+    },
+  },
   states: {
+    restoring: {
+      on: {
+        /** A container from before a restart, resuming where the journal left it (see `booting`). */
+        RESTORE: { actions: 'register' },
+        /** A container directory restore could not load was moved aside: journaled, not silently dropped. */
+        QUARANTINED: {
+          actions: {
+            type: 'record',
+            params: ({ event }) => ({ entry: { type: 'quarantine' as const, id: event.id, reason: event.reason } }),
+          },
+        },
+        RESTORED: 'serving',
+      },
+    },
     serving: {
       on: {
         CREATE: [
@@ -96,37 +142,9 @@ export const supervisorMachine = setup({
           },
           { actions: 'register' },
         ],
-        REQUEST: [
-          { guard: 'known', actions: 'forward' },
-          {
-            guard: ({ event }) => event.request.requestId !== undefined,
-            actions: {
-              type: 'settle',
-              params: ({ event }) => ({ settlement: { requestId: event.request.requestId!, error: notFound(event.id) } }),
-            },
-          },
-        ],
-        EXITED: { guard: 'known', actions: 'forward' },
-        /** A container from before a restart, resuming where the journal left it (see `booting`). */
-        RESTORE: { actions: 'register' },
-        /** A container directory restore could not load was moved aside: journaled, not silently dropped. */
-        QUARANTINED: {
-          actions: {
-            type: 'record',
-            params: ({ event }) => ({ entry: { type: 'quarantine' as const, id: event.id, reason: event.reason } }),
-          },
-        },
-        OOM: { guard: 'known', actions: 'forward' },
-        RECORD: { actions: { type: 'record', params: ({ event }) => ({ entry: event.entry, detail: event.detail }) } },
-        SETTLE: { actions: { type: 'settle', params: ({ event }) => ({ settlement: event.settlement }) } },
-        GONE: {
-          actions: enqueueActions(({ context, event, enqueue }) => {
-          const { [event.id]: gone, ...rest } = context.containers;
-          if (gone) enqueue.stopChild(gone);
-          enqueue.assign({ containers: rest });
-          }),
-        },
+        CLOSE: 'closing',
       },
     },
+    closing: {},
   },
 });

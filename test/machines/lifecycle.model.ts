@@ -17,7 +17,8 @@ export const lifecycleModel = createMachine({
           on: { EXEC_EXIT: 'idle', KILL_EXEC: 'idle', PAUSE: '#lifecycle.paused.execRunning' },
         },
       },
-      on: { INIT_EXIT: 'exited', FORCE_DELETE: 'deleted' },
+      // PAUSE_AS_INIT_EXITS: a pause sent as init exits by itself, landing before, during or after the exit.
+      on: { INIT_EXIT: 'exited', PAUSE_AS_INIT_EXITS: 'exited', FORCE_DELETE: 'deleted' },
     },
     paused: {
       initial: 'idle',
