@@ -8,7 +8,8 @@ import { isSameProcess, processStartTime, readIfPresent } from '../os/os-process
 /**
  * What one launch of a process's conmon leaves on disk, in a directory of its
  * own (`<processId>.<token>`): conmon's pid file, runc's pid file, conmon's exit
- * dir and berth's record of both pids with their start times. A conmon from an
+ * dir, its persist dir (also its cwd: conmon drops `oom` in both) and berth's
+ * record of both pids with their start times. A conmon from an
  * earlier attempt (one that timed out, or a reused exec id) writes into its own
  * attempt's directory, so its exit can never be read as a later attempt's.
  * `<processId>.attempt` names the current attempt; it is written before conmon runs.
@@ -16,6 +17,8 @@ import { isSameProcess, processStartTime, readIfPresent } from '../os/os-process
 export interface Attempt {
   dir: string;
   exitDir: string;
+  /** conmon's persist dir (`-0`) and cwd: its `oom` and `exit` files land here, and nowhere else. */
+  persistDir: string;
   pidFile: string;
   conmonPidFile: string;
   /** `<pid> <start time> <conmon pid> <conmon start time>`, written by berth once conmon reported. */
@@ -27,7 +30,7 @@ const TOKEN = /^[0-9a-f]{12}$/;
 
 function attemptAt(containerDir: string, processId: string, token: string): Attempt {
   const dir = join(containerDir, `${processId}.${token}`);
-  return { dir, exitDir: join(dir, 'exit'), pidFile: join(dir, 'pid'), conmonPidFile: join(dir, 'conmon.pid'), recordFile: join(dir, 'record') };
+  return { dir, exitDir: join(dir, 'exit'), persistDir: join(dir, 'persist'), pidFile: join(dir, 'pid'), conmonPidFile: join(dir, 'conmon.pid'), recordFile: join(dir, 'record') };
 }
 
 /** A fresh attempt directory, made current before anything is launched into it. */
@@ -35,6 +38,7 @@ export function newAttempt(containerDir: string, processId: string): Attempt {
   const token = randomBytes(6).toString('hex');
   const attempt = attemptAt(containerDir, processId, token);
   mkdirSync(attempt.exitDir, { recursive: true, mode: 0o700 });
+  mkdirSync(attempt.persistDir, { mode: 0o700 });
   writeAtomically(join(containerDir, `${processId}${ATTEMPT_SUFFIX}`), `${token}\n`);
   return attempt;
 }

@@ -45,7 +45,7 @@ interface RuncContainer {
   /** The bundle runc runs: the user's, rewritten into the container's dir (runc-bundle.ts). */
   bundle: string;
   processes: Map<string, RuncProcess>;
-  /** conmon's persist dir, where it drops an `oom` file when the OOM killer acts. */
+  /** Watches init's persist dir: init's conmon sees every OOM kill of the container, for its whole life. */
   oomWatcher?: FSWatcher;
   oomReported: boolean;
 }
@@ -117,7 +117,7 @@ export class RuncRuntime implements Runtime {
       '--exit-dir', attempt.exitDir,
       '--socket-dir-path', join(state.dir, 'sockets'),
       '--log-level', 'error',
-      ...(processId === INIT ? ['-0', join(state.dir, 'persist')] : []),
+      '-0', attempt.persistDir,
       ...runtimeArgs,
     ];
   }
@@ -132,8 +132,10 @@ export class RuncRuntime implements Runtime {
     const proc: RuncProcess = { ...ENDED, attempt, exited: false };
     state.processes.set(processId, proc);
     this.watchExit(state, processId, proc);
+    if (processId === INIT) this.watchOom(state, attempt);
     try {
-      proc.pid = await launchConmon(this.shim, this.options.conmon, [...this.conmonArgs(state, processId, attempt), ...extra], this.startTimeoutMs);
+      const args = [...this.conmonArgs(state, processId, attempt), ...extra];
+      proc.pid = await launchConmon(this.shim, this.options.conmon, args, attempt.persistDir, this.startTimeoutMs);
       proc.startTime = processStartTime(proc.pid) ?? -1;
       const conmonPid = readPid(attempt.conmonPidFile);
       if (conmonPid === undefined) throw new Error(`conmon left no readable pid file at ${attempt.conmonPidFile}`);
@@ -170,11 +172,11 @@ export class RuncRuntime implements Runtime {
     }
     const state: RuncContainer = { id, dir, bundle, processes: new Map(), oomReported: false };
     this.containers.set(id, state);
-    this.watchOom(state);
     try {
       await this.monitored(state, INIT, []);
     } catch (err) {
       // Leave nothing behind: no runc state, no conmon, no directory.
+      state.oomWatcher?.close();
       await this.runc(['delete', '--force', id]).catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
       this.containers.delete(id);
@@ -340,7 +342,6 @@ export class RuncRuntime implements Runtime {
     const restored: RestoredContainer = { id: stored.id, startedWhileDown: [], exits: [] };
     const lost = !existsSync(dir);
     mkdirSync(join(dir, 'sockets'), { recursive: true });
-    this.watchOom(state);
     const journaled = new Set(stored.processes.map((p) => p.id));
     // Each launch names its attempt before conmon runs, so an exec whose start was never journaled is found too.
     for (const proc of processesToRestore(stored, dir, ATTEMPT_SUFFIX)) {
@@ -371,6 +372,7 @@ export class RuncRuntime implements Runtime {
         restored.exits.push({ processId: proc.id, exit });
       } else if (isSameProcess(live.conmonPid, live.conmonStartTime)) {
         this.watchExit(state, proc.id, live);
+        if (proc.id === INIT) this.watchOom(state, attempt);
         this.exitFileAppeared(state, proc.id);
       } else {
         live.exited = true;
@@ -415,15 +417,17 @@ export class RuncRuntime implements Runtime {
     }
   }
 
-  private watchOom(state: RuncContainer): void {
-    const persist = join(state.dir, 'persist');
-    mkdirSync(persist, { recursive: true });
-    state.oomWatcher = watch(persist, () => this.oomFileAppeared(state));
+  private watchOom(state: RuncContainer, initAttempt: Attempt): void {
+    mkdirSync(initAttempt.persistDir, { recursive: true, mode: 0o700 });
+    state.oomWatcher = watch(initAttempt.persistDir, () => this.oomFileAppeared(state));
     state.oomWatcher.unref();
   }
 
+  /** An `oom` dropped by the conmon of any process of the container: one OOM event per container. */
   private oomFileAppeared(state: RuncContainer): void {
-    if (state.oomReported || !existsSync(join(state.dir, 'persist', 'oom'))) return;
+    if (state.oomReported) return;
+    const attempts = [...state.processes.values()].flatMap((proc) => (proc.attempt ? [proc.attempt] : []));
+    if (!attempts.some((attempt) => existsSync(join(attempt.persistDir, 'oom')))) return;
     state.oomReported = true;
     this.oomListener(state.id);
   }
@@ -445,8 +449,8 @@ export class RuncRuntime implements Runtime {
     if (!proc || proc.exited) return;
     proc.exited = true;
     proc.watcher?.close();
-    // conmon writes `oom` before the exit status; the watcher may not have told us yet.
-    if (processId === INIT) this.oomFileAppeared(state);
+    // A conmon writes `oom` before the exit status it caused; the watcher may not have told us yet.
+    this.oomFileAppeared(state);
     this.listener(state.id, processId, exit);
   }
 
