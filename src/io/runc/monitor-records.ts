@@ -117,20 +117,26 @@ export interface NamedProcess {
   args: string[];
 }
 
-/** Every process whose command line has an argument starting with `fragment`: conmons and runc calls of this state dir. */
-export function processesNaming(fragment: string): NamedProcess[] {
+/** Every process but this one that `keep` accepts, with its start time. */
+function processesWhere(keep: (pid: number, args: string[]) => boolean): NamedProcess[] {
   const found: NamedProcess[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);
     if (pid === process.pid) continue;
     const args = readIfPresent(`/proc/${pid}/cmdline`)?.split('\0') ?? [];
-    if (!args.some((arg) => arg.startsWith(fragment))) continue;
+    if (!keep(pid, args)) continue;
     const startTime = processStartTime(pid);
     if (startTime !== undefined) found.push({ pid, startTime, args });
   }
   return found;
 }
+
+/** Every process whose command line has an argument starting with `fragment`: conmons and runc calls of this state dir. */
+export const processesNaming = (fragment: string) => processesWhere((_, args) => args.some((arg) => arg.startsWith(fragment)));
+
+/** A process's children: what a conmon monitors (it is their subreaper). */
+export const childrenOf = (parent: number) => processesWhere((pid) => parentPid(pid) === parent);
 
 /** SIGKILLs a process only if it is still the one seen (pid and start time): a reused pid is left alone. */
 export function killConfirmed(pid: number, startTime: number): void {

@@ -13,7 +13,7 @@ import type { StoredContainer } from '../journal/projection.js';
 import { moveAside } from '../os/quarantine.js';
 import { removeCgroupParent, removeUnknownCgroups, runtimeBundle, writeRuntimeBundle } from './runc-bundle.js';
 import {
-  ATTEMPT_SUFFIX, currentAttempt, dropAttempt, killConfirmed, newAttempt, parentPid, processesNaming, readExit, readPid, readRecord, writeRecord,
+  ATTEMPT_SUFFIX, childrenOf, currentAttempt, dropAttempt, killConfirmed, newAttempt, parentPid, processesNaming, readExit, readPid, readRecord, writeRecord,
   type Attempt, type MonitorRecord,
 } from './monitor-records.js';
 import { initLast, processesToRestore, type ExitListener, type RestoredContainer, type Runtime, type StartedProcess } from '../runtime.js';
@@ -353,6 +353,8 @@ export class RuncRuntime implements Runtime {
       const record = attempt && this.monitorRecord(state, attempt);
       if (!record) {
         if (proc.status === 'running' || lost) {
+          // Whatever still runs of it could never be reported: it must not run on unknown to berth.
+          if (attempt) this.killLost(state, proc.id, attempt);
           restored.exits.push({ processId: proc.id, exit: lostExit(lost ? 'state-lost' : 'shim-lost') });
         } else if (attempt && !journaled.has(proc.id)) {
           // An exec launch cut short by the crash: it never ran as far as berth can tell, so nothing of it may run on.
@@ -470,8 +472,29 @@ export class RuncRuntime implements Runtime {
   }
 
   private killOrphan(state: RuncContainer, processId: string, proc: RuncProcess): void {
-    if (processId === INIT) void this.runc(['kill', '--all', state.id, 'KILL']).catch(() => undefined);
+    if (processId === INIT) void this.killContainer(state);
     else killConfirmed(proc.pid, proc.startTime);
+  }
+
+  /**
+   * A process whose records cannot be read: init takes its whole container with
+   * it; an exec's processes are found as the children of its conmon (the conmon
+   * that names its attempt dir), each confirmed by pid and start time.
+   */
+  private killLost(state: RuncContainer, processId: string, attempt: Attempt): void {
+    if (processId === INIT) {
+      void this.killContainer(state);
+      return;
+    }
+    for (const conmon of processesNaming(`${attempt.dir}/`)) {
+      for (const child of childrenOf(conmon.pid)) killConfirmed(child.pid, child.startTime);
+    }
+  }
+
+  /** SIGKILLs every process of a container, once runc confirms that its container of that id is this one (its bundle is ours). */
+  private async killContainer(state: RuncContainer): Promise<void> {
+    const known = parseJsonOr(await this.runc(['state', state.id]).catch(() => 'null')) as { bundle?: unknown } | null | undefined;
+    if (known?.bundle === state.bundle) await this.runc(['kill', '--all', state.id, 'KILL']).catch(() => undefined);
   }
 
   async close(): Promise<void> {
