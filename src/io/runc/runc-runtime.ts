@@ -113,7 +113,7 @@ export class RuncRuntime implements Runtime {
       '-b', state.bundle,
       '-p', attempt.pidFile,
       '-P', attempt.conmonPidFile,
-      '-l', `k8s-file:${join(state.dir, `${processId}.log`)}`,
+      '-l', `k8s-file:${attempt.logFile}`,
       '--exit-dir', attempt.exitDir,
       '--socket-dir-path', join(state.dir, 'sockets'),
       '--log-level', 'error',
@@ -290,9 +290,14 @@ export class RuncRuntime implements Runtime {
     this.containers.delete(id);
   }
 
-  /** conmon writes its k8s-file format (`-l k8s-file:<path>`). */
+  /**
+   * The log of the process's current attempt, in conmon's k8s-file format (`-l
+   * k8s-file:<path>`): a conmon of an earlier attempt can never write into it. A
+   * process with no attempt on disk (its state dir was lost) has an empty log.
+   */
   logFile(id: string, processId: string): LogFile {
-    return { path: join(this.state(id).dir, `${processId}.log`), format: 'k8s' };
+    const dir = this.state(id).dir;
+    return { path: currentAttempt(dir, processId)?.logFile ?? join(dir, `${processId}.log`), format: 'k8s' };
   }
 
   /**
