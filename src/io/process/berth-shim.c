@@ -217,6 +217,8 @@ static void launch_synced(struct request *r) {
     dup2(null, STDOUT_FILENO);
     dup2(null, STDERR_FILENO);
     dup2(fds[1], 3); /* dup2 clears close-on-exec on the copy */
+    /* The request's cwd: a program that drops files in its cwd (conmon's `oom`) must not drop them in ours. */
+    if (chdir(r->cwd) != 0) _exit(127);
     environ = r->envp;
     execvp(r->argv[0], r->argv);
     _exit(127);

@@ -123,10 +123,10 @@ export class ShimClient {
   /**
    * Launches a program that reports on a sync pipe (`_OCI_SYNCPIPE=3`, as conmon
    * does) through a zygote helper that keeps the pipe open for the program's whole
-   * life; resolves with the program's first message. A program that says nothing
-   * within `timeoutMs` is killed.
+   * life, in `cwd`; resolves with the program's first message. A program that says
+   * nothing within `timeoutMs` is killed.
    */
-  launchSynced(args: string[], env: Record<string, string | undefined>, timeoutMs: number): Promise<string> {
+  launchSynced(args: string[], env: Record<string, string | undefined>, cwd: string, timeoutMs: number): Promise<string> {
     const id = String(this.nextRequest++);
     return new Promise<string>((resolve, reject) => {
       let pid = 0;
@@ -147,7 +147,7 @@ export class ShimClient {
         failed: (error) => settle(() => reject(error)),
       });
       try {
-        this.send('C', id, { dir: '/', processId: 'sync', args, env, cwd: '/' });
+        this.send('C', id, { dir: '/', processId: 'sync', args, env, cwd });
       } catch (err) {
         this.inflight.delete(id);
         settle(() => reject(err as Error));

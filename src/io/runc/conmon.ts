@@ -6,14 +6,15 @@ import type { ShimClient } from '../process/shim-client.js';
  * or `{"data": -1, "message": "<runc's error>"}`. conmon is launched by
  * berth-shim's zygote, which keeps the sync pipe open: conmon writes to it again
  * when an exec ends, and a pipe whose reader died with the supervisor would kill
- * it with SIGPIPE before it recorded the exit. conmon daemonises; the process it
+ * it with SIGPIPE before it recorded the exit. conmon runs in `cwd`, where it
+ * drops an `oom` file whenever it sees the OOM killer act. conmon daemonises; the process it
  * leaves monitors the container, writes its exit status to the exit dir and keeps
  * it alive whatever happens to the supervisor.
  */
-export async function launchConmon(shim: ShimClient, conmonPath: string, args: string[], timeoutMs: number): Promise<number> {
+export async function launchConmon(shim: ShimClient, conmonPath: string, args: string[], cwd: string, timeoutMs: number): Promise<number> {
   let said: string;
   try {
-    said = await shim.launchSynced([conmonPath, ...args], { ...process.env, _OCI_SYNCPIPE: '3' }, timeoutMs);
+    said = await shim.launchSynced([conmonPath, ...args], { ...process.env, _OCI_SYNCPIPE: '3' }, cwd, timeoutMs);
   } catch (err) {
     throw new Error(`the shim (conmon) ${(err as Error).message}`);
   }

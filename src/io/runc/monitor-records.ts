@@ -8,16 +8,22 @@ import { isSameProcess, processStartTime, readIfPresent } from '../os/os-process
 /**
  * What one launch of a process's conmon leaves on disk, in a directory of its
  * own (`<processId>.<token>`): conmon's pid file, runc's pid file, conmon's exit
- * dir and berth's record of both pids with their start times. A conmon from an
+ * dir, its persist dir (also its cwd: conmon drops `oom` in both), the process's
+ * log and berth's record of both pids with their start times. A conmon from an
  * earlier attempt (one that timed out, or a reused exec id) writes into its own
- * attempt's directory, so its exit can never be read as a later attempt's.
+ * attempt's directory, so its exit can never be read as a later attempt's, nor its
+ * output as a later attempt's output.
  * `<processId>.attempt` names the current attempt; it is written before conmon runs.
  */
 export interface Attempt {
   dir: string;
   exitDir: string;
+  /** conmon's persist dir (`-0`) and cwd: its `oom` and `exit` files land here, and nowhere else. */
+  persistDir: string;
   pidFile: string;
   conmonPidFile: string;
+  /** The process's stdout and stderr, in conmon's k8s-file format. */
+  logFile: string;
   /** `<pid> <start time> <conmon pid> <conmon start time>`, written by berth once conmon reported. */
   recordFile: string;
 }
@@ -27,7 +33,15 @@ const TOKEN = /^[0-9a-f]{12}$/;
 
 function attemptAt(containerDir: string, processId: string, token: string): Attempt {
   const dir = join(containerDir, `${processId}.${token}`);
-  return { dir, exitDir: join(dir, 'exit'), pidFile: join(dir, 'pid'), conmonPidFile: join(dir, 'conmon.pid'), recordFile: join(dir, 'record') };
+  return {
+    dir,
+    exitDir: join(dir, 'exit'),
+    persistDir: join(dir, 'persist'),
+    pidFile: join(dir, 'pid'),
+    conmonPidFile: join(dir, 'conmon.pid'),
+    logFile: join(dir, 'log'),
+    recordFile: join(dir, 'record'),
+  };
 }
 
 /** A fresh attempt directory, made current before anything is launched into it. */
@@ -35,6 +49,7 @@ export function newAttempt(containerDir: string, processId: string): Attempt {
   const token = randomBytes(6).toString('hex');
   const attempt = attemptAt(containerDir, processId, token);
   mkdirSync(attempt.exitDir, { recursive: true, mode: 0o700 });
+  mkdirSync(attempt.persistDir, { mode: 0o700 });
   writeAtomically(join(containerDir, `${processId}${ATTEMPT_SUFFIX}`), `${token}\n`);
   return attempt;
 }
@@ -113,20 +128,26 @@ export interface NamedProcess {
   args: string[];
 }
 
-/** Every process whose command line has an argument starting with `fragment`: conmons and runc calls of this state dir. */
-export function processesNaming(fragment: string): NamedProcess[] {
+/** Every process but this one that `keep` accepts, with its start time. */
+function processesWhere(keep: (pid: number, args: string[]) => boolean): NamedProcess[] {
   const found: NamedProcess[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);
     if (pid === process.pid) continue;
     const args = readIfPresent(`/proc/${pid}/cmdline`)?.split('\0') ?? [];
-    if (!args.some((arg) => arg.startsWith(fragment))) continue;
+    if (!keep(pid, args)) continue;
     const startTime = processStartTime(pid);
     if (startTime !== undefined) found.push({ pid, startTime, args });
   }
   return found;
 }
+
+/** Every process whose command line has an argument starting with `fragment`: conmons and runc calls of this state dir. */
+export const processesNaming = (fragment: string) => processesWhere((_, args) => args.some((arg) => arg.startsWith(fragment)));
+
+/** A process's children: what a conmon monitors (it is their subreaper). */
+export const childrenOf = (parent: number) => processesWhere((pid) => parentPid(pid) === parent);
 
 /** SIGKILLs a process only if it is still the one seen (pid and start time): a reused pid is left alone. */
 export function killConfirmed(pid: number, startTime: number): void {

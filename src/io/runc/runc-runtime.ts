@@ -13,7 +13,7 @@ import type { StoredContainer } from '../journal/projection.js';
 import { moveAside } from '../os/quarantine.js';
 import { removeCgroupParent, removeUnknownCgroups, runtimeBundle, writeRuntimeBundle } from './runc-bundle.js';
 import {
-  ATTEMPT_SUFFIX, currentAttempt, dropAttempt, killConfirmed, newAttempt, parentPid, processesNaming, readExit, readPid, readRecord, writeRecord,
+  ATTEMPT_SUFFIX, childrenOf, currentAttempt, dropAttempt, killConfirmed, newAttempt, parentPid, processesNaming, readExit, readPid, readRecord, writeRecord,
   type Attempt, type MonitorRecord,
 } from './monitor-records.js';
 import { initLast, processesToRestore, type ExitListener, type RestoredContainer, type Runtime, type StartedProcess } from '../runtime.js';
@@ -45,7 +45,7 @@ interface RuncContainer {
   /** The bundle runc runs: the user's, rewritten into the container's dir (runc-bundle.ts). */
   bundle: string;
   processes: Map<string, RuncProcess>;
-  /** conmon's persist dir, where it drops an `oom` file when the OOM killer acts. */
+  /** Watches init's persist dir: init's conmon sees every OOM kill of the container, for its whole life. */
   oomWatcher?: FSWatcher;
   oomReported: boolean;
 }
@@ -113,11 +113,11 @@ export class RuncRuntime implements Runtime {
       '-b', state.bundle,
       '-p', attempt.pidFile,
       '-P', attempt.conmonPidFile,
-      '-l', `k8s-file:${join(state.dir, `${processId}.log`)}`,
+      '-l', `k8s-file:${attempt.logFile}`,
       '--exit-dir', attempt.exitDir,
       '--socket-dir-path', join(state.dir, 'sockets'),
       '--log-level', 'error',
-      ...(processId === INIT ? ['-0', join(state.dir, 'persist')] : []),
+      '-0', attempt.persistDir,
       ...runtimeArgs,
     ];
   }
@@ -132,8 +132,10 @@ export class RuncRuntime implements Runtime {
     const proc: RuncProcess = { ...ENDED, attempt, exited: false };
     state.processes.set(processId, proc);
     this.watchExit(state, processId, proc);
+    if (processId === INIT) this.watchOom(state, attempt);
     try {
-      proc.pid = await launchConmon(this.shim, this.options.conmon, [...this.conmonArgs(state, processId, attempt), ...extra], this.startTimeoutMs);
+      const args = [...this.conmonArgs(state, processId, attempt), ...extra];
+      proc.pid = await launchConmon(this.shim, this.options.conmon, args, attempt.persistDir, this.startTimeoutMs);
       proc.startTime = processStartTime(proc.pid) ?? -1;
       const conmonPid = readPid(attempt.conmonPidFile);
       if (conmonPid === undefined) throw new Error(`conmon left no readable pid file at ${attempt.conmonPidFile}`);
@@ -170,11 +172,11 @@ export class RuncRuntime implements Runtime {
     }
     const state: RuncContainer = { id, dir, bundle, processes: new Map(), oomReported: false };
     this.containers.set(id, state);
-    this.watchOom(state);
     try {
       await this.monitored(state, INIT, []);
     } catch (err) {
       // Leave nothing behind: no runc state, no conmon, no directory.
+      state.oomWatcher?.close();
       await this.runc(['delete', '--force', id]).catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
       this.containers.delete(id);
@@ -288,9 +290,14 @@ export class RuncRuntime implements Runtime {
     this.containers.delete(id);
   }
 
-  /** conmon writes its k8s-file format (`-l k8s-file:<path>`). */
+  /**
+   * The log of the process's current attempt, in conmon's k8s-file format (`-l
+   * k8s-file:<path>`): a conmon of an earlier attempt can never write into it. A
+   * process with no attempt on disk (its state dir was lost) has an empty log.
+   */
   logFile(id: string, processId: string): LogFile {
-    return { path: join(this.state(id).dir, `${processId}.log`), format: 'k8s' };
+    const dir = this.state(id).dir;
+    return { path: currentAttempt(dir, processId)?.logFile ?? join(dir, `${processId}.log`), format: 'k8s' };
   }
 
   /**
@@ -346,7 +353,6 @@ export class RuncRuntime implements Runtime {
     const restored: RestoredContainer = { id: stored.id, startedWhileDown: [], exits: [] };
     const lost = !existsSync(dir);
     mkdirSync(join(dir, 'sockets'), { recursive: true, mode: 0o700 });
-    this.watchOom(state);
     const journaled = new Set(stored.processes.map((p) => p.id));
     // Each launch names its attempt before conmon runs, so an exec whose start was never journaled is found too.
     for (const proc of processesToRestore(stored, dir, ATTEMPT_SUFFIX)) {
@@ -358,6 +364,8 @@ export class RuncRuntime implements Runtime {
       const record = attempt && this.monitorRecord(state, attempt);
       if (!record) {
         if (proc.status === 'running' || lost) {
+          // Whatever still runs of it could never be reported: it must not run on unknown to berth.
+          if (attempt) this.killLost(state, proc.id, attempt);
           restored.exits.push({ processId: proc.id, exit: lostExit(lost ? 'state-lost' : 'shim-lost') });
         } else if (attempt && !journaled.has(proc.id)) {
           // An exec launch cut short by the crash: it never ran as far as berth can tell, so nothing of it may run on.
@@ -377,6 +385,7 @@ export class RuncRuntime implements Runtime {
         restored.exits.push({ processId: proc.id, exit });
       } else if (isSameProcess(live.conmonPid, live.conmonStartTime)) {
         this.watchExit(state, proc.id, live);
+        if (proc.id === INIT) this.watchOom(state, attempt);
         this.exitFileAppeared(state, proc.id);
       } else {
         live.exited = true;
@@ -421,15 +430,17 @@ export class RuncRuntime implements Runtime {
     }
   }
 
-  private watchOom(state: RuncContainer): void {
-    const persist = join(state.dir, 'persist');
-    mkdirSync(persist, { recursive: true, mode: 0o700 });
-    state.oomWatcher = watch(persist, () => this.oomFileAppeared(state));
+  private watchOom(state: RuncContainer, initAttempt: Attempt): void {
+    mkdirSync(initAttempt.persistDir, { recursive: true, mode: 0o700 });
+    state.oomWatcher = watch(initAttempt.persistDir, () => this.oomFileAppeared(state));
     state.oomWatcher.unref();
   }
 
+  /** An `oom` dropped by the conmon of any process of the container: one OOM event per container. */
   private oomFileAppeared(state: RuncContainer): void {
-    if (state.oomReported || !existsSync(join(state.dir, 'persist', 'oom'))) return;
+    if (state.oomReported) return;
+    const attempts = [...state.processes.values()].flatMap((proc) => (proc.attempt ? [proc.attempt] : []));
+    if (!attempts.some((attempt) => existsSync(join(attempt.persistDir, 'oom')))) return;
     state.oomReported = true;
     this.oomListener(state.id);
   }
@@ -451,8 +462,8 @@ export class RuncRuntime implements Runtime {
     if (!proc || proc.exited) return;
     proc.exited = true;
     proc.watcher?.close();
-    // conmon writes `oom` before the exit status; the watcher may not have told us yet.
-    if (processId === INIT) this.oomFileAppeared(state);
+    // A conmon writes `oom` before the exit status it caused; the watcher may not have told us yet.
+    this.oomFileAppeared(state);
     this.listener(state.id, processId, exit);
   }
 
@@ -472,8 +483,29 @@ export class RuncRuntime implements Runtime {
   }
 
   private killOrphan(state: RuncContainer, processId: string, proc: RuncProcess): void {
-    if (processId === INIT) void this.runc(['kill', '--all', state.id, 'KILL']).catch(() => undefined);
+    if (processId === INIT) void this.killContainer(state);
     else killConfirmed(proc.pid, proc.startTime);
+  }
+
+  /**
+   * A process whose records cannot be read: init takes its whole container with
+   * it; an exec's processes are found as the children of its conmon (the conmon
+   * that names its attempt dir), each confirmed by pid and start time.
+   */
+  private killLost(state: RuncContainer, processId: string, attempt: Attempt): void {
+    if (processId === INIT) {
+      void this.killContainer(state);
+      return;
+    }
+    for (const conmon of processesNaming(`${attempt.dir}/`)) {
+      for (const child of childrenOf(conmon.pid)) killConfirmed(child.pid, child.startTime);
+    }
+  }
+
+  /** SIGKILLs every process of a container, once runc confirms that its container of that id is this one (its bundle is ours). */
+  private async killContainer(state: RuncContainer): Promise<void> {
+    const known = parseJsonOr(await this.runc(['state', state.id]).catch(() => 'null')) as { bundle?: unknown } | null | undefined;
+    if (known?.bundle === state.bundle) await this.runc(['kill', '--all', state.id, 'KILL']).catch(() => undefined);
   }
 
   async close(): Promise<void> {
