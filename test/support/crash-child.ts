@@ -5,19 +5,23 @@
  *
  *   node --import tsx test/support/crash-child.ts <stateDir> <step>...
  *
- * Steps: create:<id>:<cmd>, start:<id>, exec:<id>:<execId>:<cmd>, signal:<id>:<proc>:<sig>, wait:<id>:<proc>, pause:<id>;
- * `start&` and `exec&` fire without waiting, so the crash can land while they are in flight.
+ * Steps: create:<id>:<cmd>, start:<id>, exec:<id>:<execId>:<cmd>, signal:<id>:<proc>:<sig>, wait:<id>:<proc>, pause:<id>,
+ * delete:<id> (forced), stop-shim (SIGSTOPs the process runtime's zygote, reported as pids.zygote);
+ * `start&`, `exec&`, `signal&` and `delete&` fire without waiting, so the crash can land while they are in flight.
+ * BERTH_START_TIMEOUT_MS in the environment sets the supervisor's `startTimeoutMs`.
  */
 import { pino } from 'pino';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isBerthError, Supervisor } from '../../src/index.js';
+import { zygoteOf } from '../process/shim-processes.js';
 import { busyboxBundle } from './busybox-bundle.js';
 
 const [stateDir, ...steps] = process.argv.slice(2);
 const runtime = process.env.BERTH_RUNTIME === 'runc' ? 'runc' : 'process';
-const sv = await Supervisor.open({ stateDir: stateDir!, runtime, logger: pino({ level: 'silent' }) });
+const startTimeoutMs = Number(process.env.BERTH_START_TIMEOUT_MS) || undefined;
+const sv = await Supervisor.open({ stateDir: stateDir!, runtime, startTimeoutMs, logger: pino({ level: 'silent' }) });
 const bundles = mkdtempSync(join(tmpdir(), 'berth-bundles-'));
 /** The container or exec `cmd` as this runtime takes it. */
 const spec = (id: string, cmd: string) =>
@@ -35,6 +39,10 @@ for (const step of steps) {
     else if (op === 'signal') await sv.signal(id, a!, b!);
     else if (op === 'wait') await sv.wait(id, a!);
     else if (op === 'pause') await sv.pause(id);
+    else if (op === 'signal&') void sv.signal(id, a!, b!).catch(() => {});
+    else if (op === 'delete') await sv.delete(id, { force: true });
+    else if (op === 'delete&') void sv.delete(id, { force: true }).catch(() => {});
+    else if (op === 'stop-shim') process.kill((pids.zygote = zygoteOf(process.pid)), 'SIGSTOP');
     else throw new Error(`unknown step ${step}`);
   } catch (err) {
     // A random workload may ask for what the state refuses (an exec after init ended).
