@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExitInfo } from '../../types.js';
 import { exitFrom } from '../os/exit-status.js';
@@ -51,10 +51,13 @@ export function reserveRecord(dir: string, processId: string): string {
   try {
     writeSync(fd, line(generation) + line(''));
     fsyncSync(fd);
+    renameSync(`${path}.tmp`, path);
+  } catch (err) {
+    rmSync(`${path}.tmp`, { force: true }); // a full disk leaves no half-reserved record behind
+    throw err;
   } finally {
     closeSync(fd);
   }
-  renameSync(`${path}.tmp`, path);
   return generation;
 }
 
