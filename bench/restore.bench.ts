@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { Supervisor } from '../src/index.js';
-import { readPidRecord } from '../src/io/process/shim-records.js';
+import { readRecord } from '../src/io/process/shim-records.js';
 import { fmt, median, pool, scratchDir, type Result } from './util.js';
 
 const CONTAINERS = 100;
@@ -35,7 +35,7 @@ export async function restoreBench(): Promise<Result[]> {
       opens.push(performance.now() - start);
       const running = sv.list().filter((c) => c.status === 'running').length;
       if (running !== CONTAINERS) throw new Error(`restored ${running} running containers, expected ${CONTAINERS}`);
-      monitorKB = sv.list().map((c) => rssKB(readPidRecord(join(scratch.dir, 'containers', c.id), 'init')!.monitorPid));
+      monitorKB = sv.list().map((c) => rssKB(readRecord(join(scratch.dir, 'containers', c.id), 'init').started!.monitorPid));
       await sv.close({ leaveRunning: round < 2 });
     }
   } finally {

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { judgeProcess } from '../../src/io/process/process-restore.js';
+import { readRecord } from '../../src/io/process/shim-records.js';
 import { processStartTime } from '../../src/io/os/os-process.js';
 import { Supervisor } from '../../src/index.js';
 import { brief, briefSince, groupAlive, groupRunning, openSupervisor, stateOf, storedEvents, tempDir } from '../helpers.js';
@@ -63,7 +64,7 @@ describe('restore after the supervisor is killed (process runtime)', () => {
     const stateDir = tempDir();
     const crashed = await runThenCrash(stateDir, ['create:c:sleep 30', 'start:c', 'exec:c:sleeper:sleep 30']);
     process.kill(-crashed.pids['c/sleeper']!, 'SIGKILL');
-    await expect.poll(() => existsSync(join(stateDir, 'containers/c/sleeper.exit'))).toBe(true);
+    await expect.poll(() => readRecord(join(stateDir, 'containers/c'), 'sleeper').exited).toBeDefined();
     const sv = await openSupervisor({ stateDir });
     expect(await briefSince(sv, crashed.lastSeq)).toEqual(['exit:sleeper=137']);
     expect(sv.get('c').status).toBe('running');
@@ -73,7 +74,7 @@ describe('restore after the supervisor is killed (process runtime)', () => {
     const stateDir = tempDir();
     const crashed = await runThenCrash(stateDir, ['create:c:sleep 30', 'start:c', 'exec:c:e1:sleep 30', 'exec:c:e2:sleep 30']);
     process.kill(-crashed.pids['c/init']!, 'SIGKILL');
-    await expect.poll(() => existsSync(join(stateDir, 'containers/c/init.exit'))).toBe(true);
+    await expect.poll(() => readRecord(join(stateDir, 'containers/c'), 'init').exited).toBeDefined();
     const sv = await openSupervisor({ stateDir });
     expect((await sv.wait('c')).status).toBe(137);
     const after = await briefSince(sv, crashed.lastSeq);
@@ -104,10 +105,9 @@ describe('restore after the supervisor is killed (process runtime)', () => {
   it('a shim killed while down gives exit 255 shim-lost, never 0, and the id can be reused (SigkillShimReuseName)', async () => {
     const stateDir = tempDir();
     const crashed = await runThenCrash(stateDir, ['create:c:sleep 30', 'start:c']);
-    const pidFile = readdirSync(join(stateDir, 'containers/c')).includes('init.pid');
+    const pidFile = readdirSync(join(stateDir, 'containers/c')).includes('init.record');
     expect(pidFile).toBe(true);
-    const { readPidRecord } = await import('../../src/io/process/shim-records.js');
-    const record = readPidRecord(join(stateDir, 'containers/c'), 'init')!;
+    const record = readRecord(join(stateDir, 'containers/c'), 'init').started!;
     process.kill(record.monitorPid, 'SIGKILL');
     const sv = await openSupervisor({ stateDir });
     expect(await sv.wait('c')).toMatchObject({ status: 255, reason: 'shim-lost' });
@@ -125,8 +125,7 @@ describe('restore after the supervisor is killed (process runtime)', () => {
     await sv.create({ id: 'c', process: { args: ['sleep', '30'] } });
     await sv.start('c');
     await sv.exec('c', { execId: 'top', args: ['sleep', '30'] });
-    const { readPidRecord } = await import('../../src/io/process/shim-records.js');
-    const record = readPidRecord(join(sv.stateDir, 'containers/c'), 'top')!;
+    const record = readRecord(join(sv.stateDir, 'containers/c'), 'top').started!;
     process.kill(record.monitorPid, 'SIGKILL');
     expect(await sv.wait('c', 'top')).toMatchObject({ status: 255, reason: 'shim-lost' });
     expect(sv.get('c').status).toBe('running');
@@ -136,9 +135,10 @@ describe('restore after the supervisor is killed (process runtime)', () => {
     const dir = tempDir();
     const me = process.pid;
     const wrongStart = (processStartTime(me) ?? 0) + 12345;
-    writeFileSync(join(dir, 'init.pid'), `${me} ${wrongStart} ${me} ${wrongStart}\n`);
+    const line = (text: string) => `${text.padEnd(127)}\n`;
+    writeFileSync(join(dir, 'init.record'), line(`0123456789abcdef ${me} ${wrongStart} ${me} ${wrongStart} 1`) + line(''));
     const killed: number[] = [];
-    const fate = judgeProcess(dir, 'init', (pid) => killed.push(pid));
+    const fate = judgeProcess(dir, 'init', ({ pid }) => killed.push(pid));
     expect(fate).toMatchObject({ kind: 'exited', exit: { status: 255, reason: 'shim-lost' } });
     expect(killed).toEqual([]); // our own pid, reused as far as the record knows: never killed
   });
@@ -173,7 +173,7 @@ describe('restore after the supervisor is killed (process runtime)', () => {
     const stateDir = tempDir();
     const crashed = await runThenCrash(stateDir, ['create:c:sleep 30', 'start:c']);
     process.kill(-crashed.pids['c/init']!, 'SIGKILL');
-    await expect.poll(() => existsSync(join(stateDir, 'containers/c/init.exit'))).toBe(true);
+    await expect.poll(() => readRecord(join(stateDir, 'containers/c'), 'init').exited).toBeDefined();
     rmSync(join(stateDir, 'containers/c'), { recursive: true, force: true });
     const sv = await openSupervisor({ stateDir });
     expect(await sv.wait('c')).toMatchObject({ status: 255, reason: 'state-lost' });

@@ -7,7 +7,10 @@
  *
  * Steps: create:<id>:<cmd>, start:<id>, exec:<id>:<execId>:<cmd>, signal:<id>:<proc>:<sig>, wait:<id>:<proc>, pause:<id>,
  * resume:<id>, delete:<id>[:force];
- * `start&` and `exec&` fire without waiting, so does any step written `&<step>`, so the crash can land while they are in flight.
+ * stop-shim (SIGSTOPs the process runtime's zygote, reported as pids.zygote);
+ * `create&`, `start&`, `exec&` and `delete&` (forced) fire without waiting, and so does any step written `&<step>`,
+ * so the crash can land while they are in flight.
+ * BERTH_START_TIMEOUT_MS in the environment sets the supervisor's `startTimeoutMs`.
  *
  * Progress, one line each, for a parent that picks its instant to kill: `OPENING` before the
  * state dir is opened (restored), `OPEN` after, `STEP <n> ok|refused <code>|error <message>`
@@ -20,6 +23,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isBerthError, Supervisor } from '../../src/index.js';
+import { zygoteOf } from '../process/shim-processes.js';
 import { busyboxBundle } from './busybox-bundle.js';
 
 const [stateDir, ...steps] = process.argv.slice(2);
@@ -27,7 +31,8 @@ const runtime = process.env.BERTH_RUNTIME === 'runc' ? 'runc' : 'process';
 const faultTag = process.env.BERTH_FAULT_TAG;
 const say = (line: string) => process.stdout.write(`${line}\n`);
 say('OPENING');
-const sv = await Supervisor.open({ stateDir: stateDir!, runtime, logger: pino({ level: 'silent' }) });
+const startTimeoutMs = Number(process.env.BERTH_START_TIMEOUT_MS) || undefined;
+const sv = await Supervisor.open({ stateDir: stateDir!, runtime, startTimeoutMs, logger: pino({ level: 'silent' }) });
 say('OPEN');
 const bundles = mkdtempSync(join(tmpdir(), 'berth-bundles-'));
 /** The environment that tags a process of a container, if this run tags them. */
@@ -57,6 +62,7 @@ async function runStep(step: string): Promise<void> {
     else if (op === 'pause') await sv.pause(id);
     else if (op === 'resume') await sv.resume(id);
     else if (op === 'delete') await sv.delete(id, { force: a === 'force' });
+    else if (op === 'stop-shim') process.kill((pids.zygote = zygoteOf(process.pid)), 'SIGSTOP');
     else throw new Error(`unknown step ${step}`);
   } catch (err) {
     // A random workload may ask for what the state refuses (an exec after init ended).

@@ -46,6 +46,25 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+/**
+ * Signals a process group whose leader is confirmed (pid and start time) right
+ * before; false if it is gone or its pid now names another process.
+ */
+export function killConfirmedGroup(pid: number, startTime: number, signal: NodeJS.Signals | number): boolean {
+  return isSameProcess(pid, startTime) && killGroup(pid, signal);
+}
+
+/** Signals one process confirmed (pid and start time) right before; false if it is gone or another one. */
+export function killConfirmed(pid: number, startTime: number, signal: NodeJS.Signals | number): boolean {
+  if (!isSameProcess(pid, startTime)) return false;
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Signals a whole process group; false if it no longer exists. */
 export function killGroup(pid: number, signal: NodeJS.Signals | number): boolean {
   if (pid <= 0) return false; // not started yet: -0 would be our own group

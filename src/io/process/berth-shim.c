@@ -5,19 +5,30 @@
  * monitor (a copy of this small process, so forking is cheap however large the
  * supervisor is). The monitor becomes a child subreaper, starts the requested
  * process as the leader of its own process group, and reaps it and every
- * orphan it leaves. It records the process on disk before telling anyone:
+ * orphan it leaves. It records the process on disk before telling anyone, in
+ * <dir>/<proc>.record, which the supervisor reserved at its full size (two
+ * RECORD_LINE-byte lines, space-padded) with the request's generation in it:
  *
- *   <dir>/<proc>.pid   "<pid> <starttime> <monitor pid> <monitor starttime>\n"
- *   <dir>/<proc>.exit  "<code> <signal> <unix ms>\n"   (code -1 when killed by <signal>)
+ *   "<gen> <pid> <starttime> <monitor pid> <monitor starttime> <boot ns>"   started
+ *   "<gen> <code> <signal> <unix ms> <boot ns>"   exited (code -1 when killed by <signal>)
  *
- * then reports on stdout, one line per write (atomic on a pipe):
+ * Both are written in place (pwrite), so recording an exit never needs a new
+ * disk block. A monitor whose record was reserved anew for a retried start
+ * writes into the replaced file, which nobody reads: records are tied to one
+ * attempt, never to a name alone. Boot-clock times order an exec's start
+ * against its init's exit. Then it reports on stdout, one line per write
+ * (atomic on a pipe):
  *
- *   S <req> <pid> <monitor pid> <ms>    started (at unix ms)
+ *   S <req> <pid> <monitor pid> <ms> <starttime> <monitor starttime>   started (at unix ms)
  *   F <req> <errno> <message>           could not start
  *   X <req> <code> <signal> <unix ms>   exited
  *
  * Monitors outlive the supervisor and the zygote: if nobody reads stdout any
- * more, the exit file still holds the truth.
+ * more, the record still holds the truth. Nothing new starts once the supervisor
+ * is gone (its end of stdout closed): a request left in the pipe is dropped.
+ * SIGTERM to a monitor SIGKILLs everything it reaps; an init monitor (request
+ * kind I) does so by itself when its process ends, as the kernel does when a PID
+ * namespace's init dies, before it records the exit.
  *
  * The zygote also launches programs that report on a sync pipe (conmon's
  * `_OCI_SYNCPIPE`): a helper holds the pipe's read end for as long as the
@@ -28,12 +39,14 @@
  *   C <req> <first message, one line>   what it said first
  *
  * A request is a run of NUL-terminated fields:
- *   kind (S: spawn and monitor, C: launch with a held sync pipe), req, dir, proc, cwd,
- *   argc, argv..., envc, env...
+ *   kind (S: spawn and monitor, I: the same for an init, C: launch with a held sync
+ *   pipe), req, dir, proc, gen, cwd, argc, argv..., envc, env...
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,9 +61,12 @@
 extern char **environ;
 
 struct request {
-  char *req, *dir, *proc, *cwd;
+  char *req, *dir, *proc, *gen, *cwd;
   char **argv, **envp;
+  int init;
 };
+
+#define RECORD_LINE 128
 
 static void reset_signals(void);
 /* The umask berth runs with, given back to the programs it starts; the shim itself and conmon create owner-only files. */
@@ -98,26 +114,102 @@ static long long now_ms(void) {
   return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/*
- * Writes a small file atomically: a reader sees all of it or none of it. No
- * fsync: like the journal (WAL, synchronous=NORMAL) it survives any process
- * crash, and only a power loss could take it back.
- */
-static int write_file(const char *dir, const char *proc, const char *suffix, const char *text) {
-  char path[4096], tmp[4200];
-  snprintf(path, sizeof path, "%s/%s.%s", dir, proc, suffix);
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return -1;
-  size_t len = strlen(text);
-  int ok = write(fd, text, len) == (ssize_t)len;
-  close(fd);
-  if (!ok || rename(tmp, path) != 0) {
-    unlink(tmp);
-    return -1;
-  }
-  return 0;
+/* Nanoseconds since boot, suspend included: orders events across processes of one machine. */
+static long long boot_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_BOOTTIME, &ts);
+  return (long long)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
+
+/* The supervisor closed its end of our stdout (it died, or closed us): it can no longer learn of a start. */
+static int supervisor_gone(void) {
+  struct pollfd p = {.fd = STDOUT_FILENO, .events = 0, .revents = 0};
+  return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP | POLLNVAL));
+}
+
+/* Opens the record the supervisor reserved for this very request (same generation), or -1. */
+static int open_record(const struct request *r) {
+  char path[4096], head[RECORD_LINE + 1];
+  snprintf(path, sizeof path, "%s/%s.record", r->dir, r->proc);
+  int fd = open(path, O_RDWR | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = pread(fd, head, RECORD_LINE, 0);
+  size_t gen_len = strlen(r->gen);
+  if (n == RECORD_LINE && strncmp(head, r->gen, gen_len) == 0 && head[gen_len] == ' ') return fd;
+  close(fd);
+  errno = ESTALE;
+  return -1;
+}
+
+/* Writes line `index` of the record in place: space-padded to its reserved size, so no block is allocated. */
+static void write_record_line(int fd, int index, const char *text) {
+  char line[RECORD_LINE];
+  memset(line, ' ', sizeof line);
+  memcpy(line, text, strnlen(text, RECORD_LINE - 1));
+  line[RECORD_LINE - 1] = '\n';
+  (void)!pwrite(fd, line, sizeof line, (off_t)index * RECORD_LINE);
+}
+
+/*
+ * SIGKILLs every process this monitor reaps: its descendants, including those
+ * that left the process group with setsid (orphans are reparented to us, the
+ * subreaper). Repeats until a walk of /proc finds none still running, so a
+ * process forked during a walk is caught by the next.
+ */
+static void kill_tree(void) {
+  static pid_t pids[65536], parents[65536];
+  static char states[65536], mine[65536];
+  for (int found = 1; found;) {
+    found = 0;
+    size_t count = 0;
+    DIR *proc = opendir("/proc");
+    if (!proc) return;
+    struct dirent *entry;
+    while ((entry = readdir(proc)) && count < sizeof pids / sizeof *pids) {
+      char path[300], buf[512];
+      pid_t pid = (pid_t)strtol(entry->d_name, NULL, 10);
+      if (pid <= 0) continue;
+      snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+      int fd = open(path, O_RDONLY | O_CLOEXEC);
+      if (fd < 0) continue;
+      ssize_t n = read(fd, buf, sizeof buf - 1);
+      close(fd);
+      char *p = n > 0 ? (buf[n] = 0, strrchr(buf, ')')) : NULL;
+      if (!p || p[1] != ' ') continue;
+      int ppid;
+      if (sscanf(p + 2, "%c %d", &states[count], &ppid) != 2) continue;
+      pids[count] = pid;
+      parents[count] = (pid_t)ppid;
+      mine[count] = ppid == getpid();
+      count++;
+    }
+    closedir(proc);
+    /* Descendants: mark children of marked processes until nothing changes. */
+    for (int changed = 1; changed;) {
+      changed = 0;
+      for (size_t i = 0; i < count; i++) {
+        if (mine[i]) continue;
+        for (size_t j = 0; j < count; j++)
+          if (mine[j] && pids[j] == parents[i]) {
+            mine[i] = changed = 1;
+            break;
+          }
+      }
+    }
+    for (size_t i = 0; i < count; i++)
+      if (mine[i] && states[i] != 'Z' && states[i] != 'X') {
+        kill(pids[i], SIGKILL);
+        found = 1;
+      }
+  }
+}
+
+static volatile sig_atomic_t end_requested;
+static void on_term(int sig) {
+  (void)sig;
+  end_requested = 1;
+}
+static void on_child(int sig) { (void)sig; }
 
 /* A forked helper's set-up: it reaps its own child, ignores a gone reader, and gets a pipe to it (or reports why not, and ends). */
 static void helper_pipe(const struct request *r, int fds[2]) {
@@ -157,13 +249,34 @@ fail:;
 static void monitor(struct request *r) {
   char line[512];
   prctl(PR_SET_CHILD_SUBREAPER, 1);
+  int record = open_record(r);
+  if (record < 0) {
+    say_failed(r->req, errno, "its start was superseded (the record was reserved anew)");
+    _exit(1);
+  }
+  /* SIGTERM and SIGCHLD are taken only in sigsuspend below, so neither is missed between checks. */
+  sigset_t blocked, none;
+  sigemptyset(&blocked);
+  sigaddset(&blocked, SIGTERM);
+  sigaddset(&blocked, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &blocked, &none);
+  sigdelset(&none, SIGTERM);
+  sigdelset(&none, SIGCHLD);
   int fds[2];
   helper_pipe(r, fds);
+  struct sigaction term = {.sa_handler = on_term}, child = {.sa_handler = on_child};
+  sigaction(SIGTERM, &term, NULL);
+  sigaction(SIGCHLD, &child, NULL); /* not ignored: sigsuspend must wake when a child ends */
+  if (supervisor_gone()) {
+    say_failed(r->req, ECANCELED, "the supervisor is gone");
+    _exit(1);
+  }
   pid_t pid = fork();
   if (pid == 0) {
     close(fds[0]);
     become(r, fds[1]);
   }
+  long long forked = boot_ns();
   close(fds[1]);
   int err = 0;
   ssize_t n = pid < 0 ? -1 : read(fds[0], &err, sizeof err);
@@ -174,23 +287,33 @@ static void monitor(struct request *r) {
     say_failed(r->req, err, strerror(err));
     _exit(1);
   }
-  unsigned long long started = start_time(pid);
-  snprintf(line, sizeof line, "%d %llu %d %llu\n", (int)pid, started, (int)getpid(), start_time(getpid()));
-  write_file(r->dir, r->proc, "pid", line);
-  snprintf(line, sizeof line, "S %s %d %d %lld\n", r->req, (int)pid, (int)getpid(), now_ms());
+  unsigned long long started = start_time(pid), self = start_time(getpid());
+  snprintf(line, sizeof line, "%s %d %llu %d %llu %lld", r->gen, (int)pid, started, (int)getpid(), self, forked);
+  write_record_line(record, 0, line);
+  snprintf(line, sizeof line, "S %s %d %d %lld %llu %llu\n", r->req, (int)pid, (int)getpid(), now_ms(), started, self);
   say(line);
 
-  int status;
-  pid_t got;
-  while ((got = waitpid(-1, &status, 0)) != -1 || errno == EINTR) {
-    if (got != pid) continue; /* an orphan of the tree: reaped, nothing to record */
-    int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-    long long at = now_ms();
-    snprintf(line, sizeof line, "%d %d %lld\n", code, sig, at);
-    write_file(r->dir, r->proc, "exit", line);
-    snprintf(line, sizeof line, "X %s %d %d %lld\n", r->req, code, sig, at);
-    say(line);
+  for (;;) {
+    int status;
+    pid_t got = waitpid(-1, &status, WNOHANG);
+    if (got < 0 && errno == ECHILD) break;
+    if (got == pid) {
+      if (r->init) kill_tree(); /* nothing of a container outlives its init */
+      int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+      long long at = now_ms();
+      snprintf(line, sizeof line, "%s %d %d %lld %lld", r->gen, code, sig, at, boot_ns());
+      write_record_line(record, 1, line);
+      snprintf(line, sizeof line, "X %s %d %d %lld\n", r->req, code, sig, at);
+      say(line);
+    }
+    if (got > 0) continue; /* an orphan of the tree: reaped, nothing to record */
+    if (end_requested) {
+      end_requested = 0;
+      kill_tree();
+      continue;
+    }
+    sigsuspend(&none);
   }
   _exit(0);
 }
@@ -291,6 +414,7 @@ int main(int argc, char **argv) {
   inherited_umask = umask(077);
   signal(SIGCHLD, SIG_IGN); /* monitors are reaped by the kernel */
   signal(SIGPIPE, SIG_IGN);
+  prctl(PR_SET_PDEATHSIG, SIGKILL); /* requests left in the pipe of a dead supervisor are never carried out */
   for (;;) {
     /* compact the buffer between requests */
     if (pos > 0) {
@@ -298,9 +422,9 @@ int main(int argc, char **argv) {
       len -= pos;
       pos = 0;
     }
-    size_t head[6];
-    fields(6, head); /* kind, req, dir, proc, cwd, argc */
-    size_t nargs = strtoul(buf + head[5], NULL, 10);
+    size_t head[7];
+    fields(7, head); /* kind, req, dir, proc, gen, cwd, argc */
+    size_t nargs = strtoul(buf + head[6], NULL, 10);
     size_t *argo = calloc(nargs + 1, sizeof *argo);
     fields(nargs, argo);
     size_t envc_off;
@@ -310,13 +434,15 @@ int main(int argc, char **argv) {
     fields(nenv, envo);
 
     int synced = buf[head[0]] == 'C';
-    struct request r = {buf + head[1], buf + head[2], buf + head[3], buf + head[4], NULL, NULL};
+    struct request r = {buf + head[1], buf + head[2], buf + head[3], buf + head[4], buf + head[5], NULL, NULL, buf[head[0]] == 'I'};
     r.argv = calloc(nargs + 1, sizeof *r.argv);
     r.envp = calloc(nenv + 1, sizeof *r.envp);
     for (size_t i = 0; i < nargs; i++) r.argv[i] = buf + argo[i];
     for (size_t i = 0; i < nenv; i++) r.envp[i] = buf + envo[i];
     if (nargs == 0) {
       say_failed(r.req, EINVAL, "no command");
+    } else if (supervisor_gone()) {
+      exit(0); /* checked again by the monitor right before its fork */
     } else {
       pid_t m = fork();
       if (m == 0) {

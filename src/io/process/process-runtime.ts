@@ -12,23 +12,25 @@ import { constants as osConstants } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BerthError } from '../../errors.js';
 import type { ContainerSpec, ContainerStats, ExitInfo, ProcessSpec } from '../../types.js';
-import { INIT, type ResolvedSignal } from '../../validate.js';
+import { INIT, validateProcessFields, type ResolvedSignal } from '../../validate.js';
 import { exitFrom, lostExit } from '../os/exit-status.js';
 import { initLast, processesToRestore, type ExitListener, type RestoredContainer, type Runtime, type StartedProcess } from '../runtime.js';
 import { lookPath } from '../os/find-binary.js';
 import { ShimClient } from './shim-client.js';
 import { moveAside } from '../os/quarantine.js';
-import { readExitRecord } from './shim-records.js';
-import { killGroup, processAlive, readIfPresent } from '../os/os-process.js';
+import { readRecord, RECORD_SUFFIX, reserveRecord, type StartRecord } from './shim-records.js';
+import { isSameProcess, killConfirmed, killConfirmedGroup, readIfPresent } from '../os/os-process.js';
 import { judgeProcess, type Fate } from './process-restore.js';
 import type { StoredContainer } from '../journal/projection.js';
 import type { LogFile } from '../os/process-log.js';
 
 interface LiveProcess {
-  /** Leader of the process's own group (0 until it has started). */
+  /** Leader of the process's own group (0 until it has started), and its start time: signals go only to that very process. */
   pid: number;
-  /** The berth-shim monitor that reaps it and records its exit (0 until started). */
+  startTime: number;
+  /** The berth-shim monitor that reaps it and records its exit (0 until started), and its start time. */
   monitorPid: number;
+  monitorStartTime: number;
   /** Its exit has been reported (or is being reported by restore): reported once, never again. */
   exited: boolean;
   startedAt?: Date;
@@ -90,6 +92,18 @@ async function untilStopped(proc: LiveProcess, stopped: boolean): Promise<void> 
   }
 }
 
+const NOT_STARTED = { pid: 0, startTime: 0, monitorPid: 0, monitorStartTime: 0 };
+
+/**
+ * Ends a process and everything its monitor reaps, setsid'd descendants
+ * included: the monitor, confirmed by pid and start time, is asked to, as it is
+ * their parent and cannot mistake a reused pid for them. Nothing to do once the
+ * monitor is gone: it leaves only when nothing of its tree is left.
+ */
+function endTree(proc: Pick<LiveProcess, 'monitorPid' | 'monitorStartTime'>): void {
+  killConfirmed(proc.monitorPid, proc.monitorStartTime, 'SIGTERM');
+}
+
 function processSpecOf(spec: ContainerSpec): ProcessSpec {
   if (!('args' in spec)) {
     throw new BerthError('invalid-spec', 'the process runtime runs a process ({ process: { args } }); bundles need the runc runtime');
@@ -103,8 +117,9 @@ const MONITOR_CHECK_MS = 1_000;
 /**
  * The embedded runtime: a container is an init process and its execs, each the
  * leader of its own process group, with stdout and stderr captured to a log file
- * in the container's state dir. When init exits, every group of the container is
- * killed, as the kernel does when a PID namespace's init dies.
+ * in the container's state dir. When init exits, everything of the container is
+ * killed, setsid'd descendants included, as the kernel does when a PID
+ * namespace's init dies.
  */
 export class ProcessRuntime implements Runtime {
   readonly name = 'process';
@@ -157,7 +172,9 @@ export class ProcessRuntime implements Runtime {
 
   recoverSpec(dir: string): ContainerSpec | undefined {
     try {
-      return JSON.parse(readIfPresent(join(dir, 'spec.json')) ?? 'null') ?? undefined;
+      const spec: unknown = JSON.parse(readIfPresent(join(dir, 'spec.json')) ?? 'null');
+      // Read back from disk, so checked as the API checks it.
+      return spec !== null && typeof spec === 'object' ? validateProcessFields(spec as Record<string, unknown>, 'spec.json') : undefined;
     } catch {
       return undefined; // not readable as a spec: left to quarantine
     }
@@ -171,25 +188,32 @@ export class ProcessRuntime implements Runtime {
     const lost = !existsSync(dir);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     // Watch before judging, so an exit between the two is not missed.
-    state.watcher = watch(dir, (_, file) => this.exitFileAppeared(state, file));
+    state.watcher = watch(dir, (_, file) => this.recordChanged(state, file));
     state.watcher.unref();
+    const startedTooLate = this.startedTooLate(stored, dir);
 
-    for (const proc of processesToRestore(stored, dir, '.pid')) {
+    for (const proc of processesToRestore(stored, dir, RECORD_SUFFIX)) {
       if (proc.status === 'exited') {
-        state.processes.set(proc.id, { pid: 0, monitorPid: 0, exited: true });
+        state.processes.set(proc.id, { ...NOT_STARTED, exited: true });
         if (proc.id === INIT) state.initExited = true;
         continue;
       }
       const fate: Fate = lost
-        ? { kind: 'exited', pid: 0, exit: lostExit('state-lost') }
-        : judgeProcess(dir, proc.id, (pid) => killGroup(pid, 'SIGKILL'));
+        ? { kind: 'exited', started: { ...NOT_STARTED, startedNs: 0n }, exit: lostExit('state-lost') }
+        : judgeProcess(dir, proc.id, (started) => killConfirmedGroup(started.pid, started.startTime, 'SIGKILL'));
       if (fate.kind === 'never-started') {
         // Published as running but nothing on disk says it ever ran: its end cannot be known.
         if (proc.status === 'running') restored.exits.push({ processId: proc.id, exit: lostExit('shim-lost') });
         continue;
       }
-      if (proc.status === 'created') restored.startedWhileDown.push({ processId: proc.id, pid: fate.pid });
-      const live: LiveProcess = { pid: fate.pid, monitorPid: fate.kind === 'running' ? fate.monitorPid : 0, exited: fate.kind === 'exited' };
+      if (proc.status === 'created' && startedTooLate(proc.id, fate.started)) {
+        // Its start cannot be published before init's exit, nor after it: it never counts as started.
+        endTree(fate.started);
+        continue;
+      }
+      if (proc.status === 'created') restored.startedWhileDown.push({ processId: proc.id, pid: fate.started.pid });
+      const { pid, startTime, monitorPid, monitorStartTime } = fate.started;
+      const live: LiveProcess = { pid, startTime, monitorPid, monitorStartTime, exited: fate.kind === 'exited' };
       state.processes.set(proc.id, live);
       if (fate.kind === 'exited') restored.exits.push({ processId: proc.id, exit: fate.exit });
     }
@@ -198,12 +222,25 @@ export class ProcessRuntime implements Runtime {
     return restored;
   }
 
-  /** An adopted process's monitor reports through its exit file only. */
-  private exitFileAppeared(state: ContainerState, file: string | null): void {
-    if (!file?.endsWith('.exit')) return;
-    const processId = file.slice(0, -'.exit'.length);
-    const recorded = readExitRecord(state.dir, processId);
-    if (recorded) this.deliver(state, processId, recorded);
+  /**
+   * Whether an exec whose start was never journaled started too late to be
+   * journaled at all: after its init's exit was journaled, or after its init
+   * was reaped (as the boot clocks in their records tell). A request left in
+   * the pipe of a dead supervisor is the usual one.
+   */
+  private startedTooLate(stored: StoredContainer, dir: string): (processId: string, started: StartRecord) => boolean {
+    const initJournaled = stored.processes.some((p) => p.id === INIT && p.status === 'exited');
+    const initExitedNs = readRecord(dir, INIT).exited?.exitedNs;
+    return (processId, started) =>
+      processId !== INIT && (initJournaled || (initExitedNs !== undefined && started.startedNs > initExitedNs));
+  }
+
+  /** An adopted process's monitor reports through its record only. */
+  private recordChanged(state: ContainerState, file: string | null): void {
+    if (!file?.endsWith(RECORD_SUFFIX)) return;
+    const processId = file.slice(0, -RECORD_SUFFIX.length);
+    const recorded = readRecord(state.dir, processId).exited;
+    if (recorded) this.deliver(state, processId, recorded.exit);
   }
 
   async start(id: string): Promise<StartedProcess> {
@@ -227,20 +264,27 @@ export class ProcessRuntime implements Runtime {
 
   private async spawn(id: string, state: ContainerState, processId: string, spec: ProcessSpec): Promise<StartedProcess> {
     // Registered before the spawn: the exit report may arrive on the heels of the start report.
-    const live: LiveProcess = { pid: 0, monitorPid: 0, exited: false };
+    const live: LiveProcess = { ...NOT_STARTED, exited: false };
     state.processes.set(processId, live);
     try {
+      const generation = reserveRecord(state.dir, processId);
+      const request = { dir: state.dir, processId, generation, init: processId === INIT, args: spec.args, env: { ...process.env, ...spec.env }, cwd: spec.cwd! };
       const started = await this.shim.spawn(
-        { dir: state.dir, processId, args: spec.args, env: { ...process.env, ...spec.env }, cwd: spec.cwd! },
+        request,
         (exit) => this.deliver(state, processId, exitFrom(exit.code, exit.signal, exit.exitedAt)),
         this.startTimeoutMs,
       );
-      live.pid = started.pid;
-      live.monitorPid = started.monitorPid;
+      Object.assign(live, { pid: started.pid, startTime: started.startTime, monitorPid: started.monitorPid, monitorStartTime: started.monitorStartTime });
       live.startedAt = started.startedAt;
     } catch (err) {
       state.processes.delete(processId);
       throw new BerthError('runtime-error', `cannot start ${processId} of ${id}: ${(err as Error).message}`);
+    }
+    if (processId !== INIT && state.initExited) {
+      // Init ended while this exec was starting: no exec may run after init was reaped.
+      endTree(live);
+      state.processes.delete(processId);
+      throw new BerthError('invalid-state', `container ${id} has exited; cannot exec ${processId}`);
     }
     return { pid: live.pid, startedAt: live.startedAt };
   }
@@ -254,10 +298,14 @@ export class ProcessRuntime implements Runtime {
     this.listener(state.id, processId, exit);
   }
 
-  /** Init is gone: nothing else of the container may live on (no orphan, no zombie). */
+  /**
+   * Init is gone: nothing else of the container may live on (no orphan, no
+   * zombie). Every exec's monitor ends its tree, also of execs whose exit was
+   * delivered but that left descendants behind.
+   */
   private reapContainer(state: ContainerState): void {
     state.initExited = true;
-    for (const proc of state.processes.values()) killGroup(proc.pid, 'SIGKILL');
+    for (const proc of state.processes.values()) endTree(proc);
   }
 
   /**
@@ -267,9 +315,9 @@ export class ProcessRuntime implements Runtime {
   private checkMonitors(): void {
     for (const state of this.containers.values()) {
       for (const [processId, live] of state.processes) {
-        if (live.exited || live.monitorPid <= 0 || processAlive(live.monitorPid)) continue;
-        const recorded = readExitRecord(state.dir, processId);
-        if (!recorded) killGroup(live.pid, 'SIGKILL');
+        if (live.exited || live.monitorPid <= 0 || isSameProcess(live.monitorPid, live.monitorStartTime)) continue;
+        const recorded = readRecord(state.dir, processId).exited?.exit;
+        if (!recorded) killConfirmedGroup(live.pid, live.startTime, 'SIGKILL');
         this.deliver(state, processId, recorded ?? lostExit('shim-lost'));
       }
     }
@@ -277,7 +325,7 @@ export class ProcessRuntime implements Runtime {
 
   async signal(id: string, processId: string, signal: ResolvedSignal): Promise<void> {
     const proc = this.state(id).processes.get(processId);
-    if (!proc || proc.exited || !killGroup(proc.pid, signal.number)) {
+    if (!proc || proc.exited || !killConfirmedGroup(proc.pid, proc.startTime, signal.number)) {
       throw new BerthError('invalid-state', `process ${processId} of ${id} is not running`);
     }
   }
@@ -285,13 +333,13 @@ export class ProcessRuntime implements Runtime {
   /** Settles once every live process is really stopped, as `runc pause` waits for FROZEN. */
   async pause(id: string): Promise<void> {
     const live = [...this.state(id).processes.values()].filter((proc) => !proc.exited);
-    for (const proc of live) killGroup(proc.pid, 'SIGSTOP');
+    for (const proc of live) killConfirmedGroup(proc.pid, proc.startTime, 'SIGSTOP');
     await Promise.all(live.map((proc) => untilStopped(proc, true)));
   }
 
   async resume(id: string): Promise<void> {
     const live = [...this.state(id).processes.values()].filter((proc) => !proc.exited);
-    for (const proc of live) killGroup(proc.pid, 'SIGCONT');
+    for (const proc of live) killConfirmedGroup(proc.pid, proc.startTime, 'SIGCONT');
     await Promise.all(live.map((proc) => untilStopped(proc, false)));
   }
 
@@ -310,7 +358,7 @@ export class ProcessRuntime implements Runtime {
   async delete(id: string): Promise<void> {
     const state = this.containers.get(id);
     state?.watcher?.close();
-    if (state) for (const proc of state.processes.values()) killGroup(proc.pid, 'SIGKILL');
+    if (state) for (const proc of state.processes.values()) endTree(proc);
     rmSync(join(this.containersDir, id), { recursive: true, force: true });
     this.containers.delete(id);
   }

@@ -5,15 +5,19 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { BerthError } from '../../errors.js';
-import { killGroup } from '../os/os-process.js';
+import { killConfirmed, killGroup } from '../os/os-process.js';
 
 /** Where `npm run build` puts the compiled shim: <package>/dist/berth-shim, from src/io or dist/io alike. */
 export const DEFAULT_SHIM_PATH = fileURLToPath(new URL('../../../dist/berth-shim', import.meta.url));
 
 export interface SpawnRequest {
-  /** The container's state dir: the shim writes <proc>.pid, <proc>.exit and <proc>.log there. */
+  /** The container's state dir: the shim writes <proc>.record and <proc>.log there. */
   dir: string;
   processId: string;
+  /** The start attempt whose reserved record the monitor may write (see shim-records.ts). */
+  generation: string;
+  /** An init: when it ends, its monitor kills everything else it reaps. */
+  init: boolean;
   args: string[];
   env: Record<string, string | undefined>;
   cwd: string;
@@ -29,7 +33,9 @@ export interface ShimExit {
 /** A running process and the monitor that reaps it. */
 export interface Started {
   pid: number;
+  startTime: number;
   monitorPid: number;
+  monitorStartTime: number;
   /** When the process was exec'd, as the monitor saw it. */
   startedAt: Date;
 }
@@ -94,7 +100,8 @@ export class ShimClient {
       inflight.said?.(rest.join(' '));
     } else if (kind === 'S') {
       this.started.add(request!);
-      inflight.started({ pid: Number(rest[0]), monitorPid: Number(rest[1]), startedAt: new Date(Number(rest[2])) });
+      const [pid, monitorPid, ms, startTime, monitorStartTime] = rest.map(Number) as [number, number, number, number, number];
+      inflight.started({ pid, startTime, monitorPid, monitorStartTime, startedAt: new Date(ms) });
     }
     else if (kind === 'F') {
       this.inflight.delete(request!);
@@ -108,11 +115,11 @@ export class ShimClient {
     }
   }
 
-  private send(kind: 'S' | 'C', id: string, request: SpawnRequest): void {
+  private send(kind: 'S' | 'I' | 'C', id: string, request: SpawnRequest): void {
     const env = Object.entries(request.env)
       .filter((entry): entry is [string, string] => entry[1] !== undefined)
       .map(([key, value]) => `${key}=${value}`);
-    const fields = [kind, id, request.dir, request.processId, request.cwd, String(request.args.length), ...request.args, String(env.length), ...env];
+    const fields = [kind, id, request.dir, request.processId, request.generation, request.cwd, String(request.args.length), ...request.args, String(env.length), ...env];
     if (fields.some((f) => f.includes('\0'))) {
       throw new BerthError('invalid-spec', 'arguments and environment may not contain NUL bytes');
     }
@@ -147,7 +154,7 @@ export class ShimClient {
         failed: (error) => settle(() => reject(error)),
       });
       try {
-        this.send('C', id, { dir: '/', processId: 'sync', args, env, cwd });
+        this.send('C', id, { dir: '/', processId: 'sync', generation: '-', init: false, args, env, cwd });
       } catch (err) {
         this.inflight.delete(id);
         settle(() => reject(err as Error));
@@ -160,8 +167,10 @@ export class ShimClient {
     const id = String(this.nextRequest++);
     return new Promise<Started>((resolve, reject) => {
       const timer = setTimeout(() => {
-        // Too late for the caller; should it start after all, it must not run unsupervised.
-        this.inflight.set(id, { started: ({ pid }) => killGroup(pid, 'SIGKILL'), failed: () => {}, exited: () => {} });
+        // Too late for the caller; should it start after all, it must not run unsupervised:
+        // its monitor, just heard from and confirmed, ends it and all it started.
+        const end = ({ monitorPid, monitorStartTime }: Started) => killConfirmed(monitorPid, monitorStartTime, 'SIGTERM');
+        this.inflight.set(id, { started: end, failed: () => {}, exited: () => {} });
         reject(new Error(`did not start within ${timeoutMs} ms`));
       }, timeoutMs);
       this.inflight.set(id, {
@@ -176,7 +185,7 @@ export class ShimClient {
         exited: onExit,
       });
       try {
-        this.send('S', id, request);
+        this.send(request.init ? 'I' : 'S', id, request);
       } catch (err) {
         clearTimeout(timer);
         this.inflight.delete(id);
