@@ -27,6 +27,15 @@ export function processesToRestore(stored: StoredContainer, dir: string, recordS
   return [...stored.processes, ...onDisk.map((id) => ({ id, status: 'created' as const }))];
 }
 
+/**
+ * Whether init's exit is journaled. Every exec's exit is journaled before it, so
+ * an exec whose start was never journaled can then never be: whatever is left
+ * of it (a request carried out after its supervisor died) is ended, not adopted.
+ */
+export function initExitJournaled(stored: StoredContainer): boolean {
+  return stored.processes.some((p) => p.id === INIT && p.status === 'exited');
+}
+
 /** Execs first, init last: the order the kernel reaps them in, and the order they are published in. */
 export function initLast(exits: RestoredContainer['exits']): RestoredContainer['exits'] {
   return exits.sort((a, b) => Number(a.processId === INIT) - Number(b.processId === INIT));

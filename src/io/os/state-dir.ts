@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, mkdirSync, openSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { BerthError } from '../../errors.js';
 
@@ -30,8 +30,17 @@ export function prepareStateDir(stateDir: string, journalFile: string): void {
     chmodSync(stateDir, PRIVATE_DIR);
   }
   mkdirSync(join(stateDir, 'containers'), { mode: PRIVATE_DIR, recursive: true });
-  // SQLite gives the -wal and -shm files the mode of the database file: made 0600 here, they are too.
-  const journalPath = join(stateDir, journalFile);
-  closeSync(openSync(journalPath, 'a', PRIVATE_FILE));
-  if ((statSync(journalPath).mode & GROUP_OTHER) !== 0) chmodSync(journalPath, PRIVATE_FILE);
+  // An older berth left its journal 0644; the journal creates a new one 0600 itself (and SQLite gives -wal and -shm its mode).
+  for (const file of [journalFile, `${journalFile}-wal`, `${journalFile}-shm`]) {
+    const info = statIfPresent(join(stateDir, file));
+    if (info?.isFile() && (info.mode & GROUP_OTHER) !== 0) chmodSync(join(stateDir, file), PRIVATE_FILE);
+  }
+}
+
+function statIfPresent(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
 }

@@ -14,7 +14,7 @@ import { BerthError } from '../../errors.js';
 import type { ContainerSpec, ContainerStats, ExitInfo, ProcessSpec } from '../../types.js';
 import { INIT, validateProcessFields, type ResolvedSignal } from '../../validate.js';
 import { exitFrom, lostExit } from '../os/exit-status.js';
-import { initLast, processesToRestore, type ExitListener, type RestoredContainer, type Runtime, type StartedProcess } from '../runtime.js';
+import { initExitJournaled, initLast, processesToRestore, type ExitListener, type RestoredContainer, type Runtime, type StartedProcess } from '../runtime.js';
 import { lookPath } from '../os/find-binary.js';
 import { ShimClient } from './shim-client.js';
 import { moveAside } from '../os/quarantine.js';
@@ -229,7 +229,7 @@ export class ProcessRuntime implements Runtime {
    * the pipe of a dead supervisor is the usual one.
    */
   private startedTooLate(stored: StoredContainer, dir: string): (processId: string, started: StartRecord) => boolean {
-    const initJournaled = stored.processes.some((p) => p.id === INIT && p.status === 'exited');
+    const initJournaled = initExitJournaled(stored);
     const initExitedNs = readRecord(dir, INIT).exited?.exitedNs;
     return (processId, started) =>
       processId !== INIT && (initJournaled || (initExitedNs !== undefined && started.startedNs > initExitedNs));

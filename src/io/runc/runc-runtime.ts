@@ -16,7 +16,7 @@ import {
   ATTEMPT_SUFFIX, childrenOf, currentAttempt, dropAttempt, killConfirmed, newAttempt, parentPid, processesNaming, readExit, readPid, readRecord, writeRecord,
   type Attempt, type MonitorRecord,
 } from './monitor-records.js';
-import { initLast, processesToRestore, type ExitListener, type RestoredContainer, type Runtime, type StartedProcess } from '../runtime.js';
+import { initExitJournaled, initLast, processesToRestore, type ExitListener, type RestoredContainer, type Runtime, type StartedProcess } from '../runtime.js';
 
 export interface RuncOptions {
   /** runc binary (default: `runc` on PATH). */
@@ -372,6 +372,12 @@ export class RuncRuntime implements Runtime {
           killAttempt(attempt);
           dropAttempt(dir, proc.id, attempt);
         }
+        continue;
+      }
+      if (proc.status === 'created' && proc.id !== INIT && initExitJournaled(stored)) {
+        // Launched by a dead supervisor after init's exit was journaled: its start can never be published in order.
+        killAttempt(attempt);
+        dropAttempt(dir, proc.id, attempt);
         continue;
       }
       const live: RuncProcess = { ...record, attempt, exited: false };
