@@ -8,11 +8,10 @@ import { isSameProcess, processStartTime, readIfPresent } from '../os/os-process
 /**
  * What one launch of a process's conmon leaves on disk, in a directory of its
  * own (`<processId>.<token>`): conmon's pid file, runc's pid file, conmon's exit
- * dir, its persist dir (also its cwd: conmon drops `oom` in both), the process's
- * log and berth's record of both pids with their start times. A conmon from an
+ * dir, its persist dir (also its cwd: conmon drops `oom` in both) and berth's
+ * record of both pids with their start times. A conmon from an
  * earlier attempt (one that timed out, or a reused exec id) writes into its own
- * attempt's directory, so its exit can never be read as a later attempt's, nor its
- * output as a later attempt's output.
+ * attempt's directory, so its exit can never be read as a later attempt's.
  * `<processId>.attempt` names the current attempt; it is written before conmon runs.
  */
 export interface Attempt {
@@ -22,8 +21,6 @@ export interface Attempt {
   persistDir: string;
   pidFile: string;
   conmonPidFile: string;
-  /** The process's stdout and stderr, in conmon's k8s-file format. */
-  logFile: string;
   /** `<pid> <start time> <conmon pid> <conmon start time>`, written by berth once conmon reported. */
   recordFile: string;
 }
@@ -33,15 +30,7 @@ const TOKEN = /^[0-9a-f]{12}$/;
 
 function attemptAt(containerDir: string, processId: string, token: string): Attempt {
   const dir = join(containerDir, `${processId}.${token}`);
-  return {
-    dir,
-    exitDir: join(dir, 'exit'),
-    persistDir: join(dir, 'persist'),
-    pidFile: join(dir, 'pid'),
-    conmonPidFile: join(dir, 'conmon.pid'),
-    logFile: join(dir, 'log'),
-    recordFile: join(dir, 'record'),
-  };
+  return { dir, exitDir: join(dir, 'exit'), persistDir: join(dir, 'persist'), pidFile: join(dir, 'pid'), conmonPidFile: join(dir, 'conmon.pid'), recordFile: join(dir, 'record') };
 }
 
 /** A fresh attempt directory, made current before anything is launched into it. */

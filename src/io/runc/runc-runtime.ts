@@ -113,7 +113,7 @@ export class RuncRuntime implements Runtime {
       '-b', state.bundle,
       '-p', attempt.pidFile,
       '-P', attempt.conmonPidFile,
-      '-l', `k8s-file:${attempt.logFile}`,
+      '-l', `k8s-file:${join(state.dir, `${processId}.log`)}`,
       '--exit-dir', attempt.exitDir,
       '--socket-dir-path', join(state.dir, 'sockets'),
       '--log-level', 'error',
@@ -290,14 +290,9 @@ export class RuncRuntime implements Runtime {
     this.containers.delete(id);
   }
 
-  /**
-   * The log of the process's current attempt, in conmon's k8s-file format (`-l
-   * k8s-file:<path>`): a conmon of an earlier attempt can never write into it. A
-   * process with no attempt on disk (its state dir was lost) has an empty log.
-   */
+  /** conmon writes its k8s-file format (`-l k8s-file:<path>`). */
   logFile(id: string, processId: string): LogFile {
-    const dir = this.state(id).dir;
-    return { path: currentAttempt(dir, processId)?.logFile ?? join(dir, `${processId}.log`), format: 'k8s' };
+    return { path: join(this.state(id).dir, `${processId}.log`), format: 'k8s' };
   }
 
   /**
