@@ -287,7 +287,7 @@ export class Supervisor {
     try {
       return await Supervisor.adopt(journal, stateDir, lock, logger, runtime, relay, recover);
     } catch (err) {
-      journal.close();
+      journal.abandon();
       throw err;
     }
   }

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { BerthError } from '../../errors.js';
 import { createPrivateFile } from '../os/private-file.js';
@@ -115,6 +116,8 @@ export class Journal {
       const mode = this.db.pragma('journal_mode = WAL', { simple: true });
       if (mode !== 'wal') throw new BerthError('runtime-error', `journal ${path} cannot use write-ahead logging (mode ${mode}): its directory must be writable`);
       this.db.pragma('synchronous = NORMAL');
+      // A file that holds no journal yet: new, or put in place of a lost one (the caller tells which).
+      this.fresh = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'").get() === undefined;
       this.db.exec(SCHEMA);
       // A write now, so that a journal which opens but cannot be written fails here, not on the first commit.
       this.db.pragma('user_version = 1');
@@ -132,9 +135,9 @@ export class Journal {
       this.db.close();
       throw journalError(err, path);
     }
-    const stored = this.lastSeq();
-    this.fresh = stored === 0;
-    this.committedSeq = Math.max(stored, this.mark.value);
+    // An intact journal is the authority (a seq reserved but never committed was never published);
+    // a journal that replaces a lost one goes on above every seq the mark says was handed out.
+    this.committedSeq = this.fresh ? this.mark.value : this.lastSeq();
     this.nextSeq = this.committedSeq + 1;
   }
 
@@ -321,5 +324,12 @@ export class Journal {
     for (const listener of this.closeListeners) listener();
     this.closeListeners.clear();
     this.listeners.clear();
+  }
+
+  /** Closes, and removes the journal if this open created it: a refused or failed first open leaves no journal behind. */
+  abandon(): void {
+    this.close();
+    if (!this.fresh) return;
+    for (const file of [this.path, `${this.path}-wal`, `${this.path}-shm`]) rmSync(file, { force: true });
   }
 }
