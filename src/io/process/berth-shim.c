@@ -204,6 +204,14 @@ static void kill_tree(void) {
   }
 }
 
+/* Reaps every child left (the killed tree's orphans are reparented to us before their parent can be reaped). */
+static void reap_all(void) {
+  for (;;) {
+    if (waitpid(-1, NULL, 0) > 0 || errno == EINTR) continue;
+    return;
+  }
+}
+
 static volatile sig_atomic_t end_requested;
 static void on_term(int sig) {
   (void)sig;
@@ -293,12 +301,17 @@ static void monitor(struct request *r) {
   snprintf(line, sizeof line, "S %s %d %d %lld %llu %llu\n", r->req, (int)pid, (int)getpid(), now_ms(), started, self);
   say(line);
 
+  int ending = 0;
   for (;;) {
     int status;
     pid_t got = waitpid(-1, &status, WNOHANG);
     if (got < 0 && errno == ECHILD) break;
     if (got == pid) {
-      if (r->init) kill_tree(); /* nothing of a container outlives its init */
+      /* Nothing of a container outlives its init, nor of a process told to end: its exit is recorded once all of it is gone. */
+      if (r->init || ending) {
+        kill_tree();
+        reap_all();
+      }
       int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
       int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
       long long at = now_ms();
@@ -310,6 +323,7 @@ static void monitor(struct request *r) {
     if (got > 0) continue; /* an orphan of the tree: reaped, nothing to record */
     if (end_requested) {
       end_requested = 0;
+      ending = 1;
       kill_tree();
       continue;
     }
