@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Supervisor } from '../../src/index.js';
@@ -60,5 +60,36 @@ runc('the runc runtime: shims and checkpoints', () => {
     const err = await sv.checkpoint('cp', { name: 'x', leaveRunning: true }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'runtime-error', message: expect.stringMatching(/criu/) });
     expect(sv.get('cp').status).toBe('running');
+  });
+});
+
+runc('runc calls that race with init’s death (runc runtime)', () => {
+  it('a pause or resume that fails because init died during it is invalid-state, like one made after', async () => {
+    const stateDir = tempDir();
+    const dir = tempDir();
+    const root = join(stateDir, 'runc');
+    // A stand-in for runc's failure half-way through a pause or resume: init is killed, then the call fails
+    // (every other call, and a pause or resume not armed, goes to the real runc).
+    const runcPath = script(
+      dir,
+      'runc',
+      `verb=; for a in "$@"; do case $a in pause|resume) verb=$a;; esac; id=$a; done
+[ -n "$verb" ] && [ -e ${dir}/die-$verb ] || exec runc "$@"
+runc --root ${root} kill "$id" KILL
+while runc --root ${root} state "$id" | grep -q '"status": "\\(running\\|paused\\)"'; do sleep 0.05; done
+echo 'time="2024-01-01T00:00:00Z" level=error msg="unable to freeze: no such process"' >&2
+exit 1`,
+    );
+    const sv = await openSupervisor({ runtime: 'runc', stateDir, runcPath });
+    for (const [id, verb] of [['p', 'pause'], ['r', 'resume']] as const) {
+      await sv.create({ id, bundle: busyboxBundle(tempDir(), id, { args: ['sleep', '60'] }) });
+      await sv.start(id);
+      if (verb === 'resume') await sv.pause(id);
+      writeFileSync(join(dir, `die-${verb}`), '');
+      const err = await sv[verb](id).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'invalid-state', message: expect.stringContaining('unable to freeze') });
+      expect((await sv.wait(id)).status).toBe(137);
+      rmSync(join(dir, `die-${verb}`));
+    }
   });
 });

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExitInfo } from '../../types.js';
 import { exitFrom } from '../os/exit-status.js';
-import { isSameProcess, processStartTime, readIfPresent } from '../os/os-process.js';
+import { readIfPresent } from '../os/os-process.js';
 
 /**
  * What one launch of a process's conmon leaves on disk, in a directory of its
@@ -72,6 +72,7 @@ export function readPid(path: string): number | undefined {
 
 export interface MonitorRecord {
   pid: number;
+  /** -1 when unknown: a process that is not confirmed as its conmon's child is never signalled. */
   startTime: number;
   conmonPid: number;
   conmonStartTime: number;
@@ -81,10 +82,10 @@ export function writeRecord(attempt: Attempt, record: MonitorRecord): void {
   writeAtomically(attempt.recordFile, `${record.pid} ${record.startTime} ${record.conmonPid} ${record.conmonStartTime}\n`);
 }
 
-/** berth's record of an attempt, or undefined if missing or not four numbers. */
-export function readRecord(attempt: Attempt): MonitorRecord | undefined {
+/** berth's record of an attempt, or undefined if missing or not four numbers (a start time may be -1, unknown). */
+export function readMonitorRecord(attempt: Attempt): MonitorRecord | undefined {
   const fields = readIfPresent(attempt.recordFile)?.trim().split(' ');
-  if (fields?.length !== 4 || !fields.every((f) => /^\d+$/.test(f))) return undefined;
+  if (fields?.length !== 4 || !fields.every((f, i) => /^\d+$/.test(f) || (i % 2 === 1 && f === '-1'))) return undefined;
   const [pid, startTime, conmonPid, conmonStartTime] = fields.map(Number) as [number, number, number, number];
   return pid > 0 && conmonPid > 0 ? { pid, startTime, conmonPid, conmonStartTime } : undefined;
 }
@@ -108,49 +109,4 @@ export function readExit(attempt: Attempt, containerId: string): ExitInfo | unde
   }
   if (status < 0) return exitFrom(null, null, exitedAt);
   return status > 128 && status < 128 + 65 ? exitFrom(null, status - 128, exitedAt) : exitFrom(status, null, exitedAt);
-}
-
-/** A process whose command line names `fragment` (a path of this state dir), with its start time. */
-export interface NamedProcess {
-  pid: number;
-  startTime: number;
-  args: string[];
-}
-
-/** Every process but this one that `keep` accepts, with its start time. */
-function processesWhere(keep: (pid: number, args: string[]) => boolean): NamedProcess[] {
-  const found: NamedProcess[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const pid = Number(entry);
-    if (pid === process.pid) continue;
-    const args = readIfPresent(`/proc/${pid}/cmdline`)?.split('\0') ?? [];
-    if (!keep(pid, args)) continue;
-    const startTime = processStartTime(pid);
-    if (startTime !== undefined) found.push({ pid, startTime, args });
-  }
-  return found;
-}
-
-/** Every process whose command line has an argument starting with `fragment`: conmons and runc calls of this state dir. */
-export const processesNaming = (fragment: string) => processesWhere((_, args) => args.some((arg) => arg.startsWith(fragment)));
-
-/** A process's children: what a conmon monitors (it is their subreaper). */
-export const childrenOf = (parent: number) => processesWhere((pid) => parentPid(pid) === parent);
-
-/** SIGKILLs a process only if it is still the one seen (pid and start time): a reused pid is left alone. */
-export function killConfirmed(pid: number, startTime: number): void {
-  if (!isSameProcess(pid, startTime)) return;
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // it ended between the check and the signal
-  }
-}
-
-/** A process's parent (field 4 of /proc/<pid>/stat), or undefined if it is gone. */
-export function parentPid(pid: number): number | undefined {
-  const stat = readIfPresent(`/proc/${pid}/stat`);
-  const ppid = stat?.slice(stat.lastIndexOf(')') + 2).split(' ')[1];
-  return ppid === undefined ? undefined : Number(ppid);
 }

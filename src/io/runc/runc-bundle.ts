@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileS
 import { isAbsolute, join, resolve } from 'node:path';
 import { BerthError } from '../../errors.js';
 import { readIfPresent } from '../os/os-process.js';
+import { parseJson } from './runc-cli.js';
 
 const CGROUP_ROOT = '/sys/fs/cgroup';
 
@@ -107,4 +108,14 @@ async function emptied(cgroup: string): Promise<void> {
     if ((readIfPresent(join(cgroup, 'cgroup.procs')) ?? '').trim() === '') return;
     await new Promise((done) => setTimeout(done, 20));
   }
+}
+
+/** The process of the container's own config.json, the template of its execs. */
+export function readProcessTemplate(bundle: string): Record<string, unknown> {
+  const path = join(bundle, 'config.json');
+  const config = parseJson(readIfPresent(path) ?? '', path) as { process?: unknown } | null;
+  if (typeof config?.process !== 'object' || config.process === null) {
+    throw new BerthError('runtime-error', `${path} has no process to run execs as`);
+  }
+  return config.process as Record<string, unknown>;
 }

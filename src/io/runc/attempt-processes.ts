@@ -1,0 +1,81 @@
+import { readdirSync } from 'node:fs';
+import { isSameProcess, killConfirmed, processStartTime, readIfPresent } from '../os/os-process.js';
+import type { Attempt } from './monitor-records.js';
+
+/** A process found in /proc, with the start time that confirms it before any signal. */
+export interface NamedProcess {
+  pid: number;
+  startTime: number;
+  args: string[];
+}
+
+/** Every process but this one that `keep` accepts, with its start time. */
+function processesWhere(keep: (pid: number, args: string[]) => boolean): NamedProcess[] {
+  const found: NamedProcess[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    if (pid === process.pid) continue;
+    const args = readIfPresent(`/proc/${pid}/cmdline`)?.split('\0') ?? [];
+    if (!keep(pid, args)) continue;
+    const startTime = processStartTime(pid);
+    if (startTime !== undefined) found.push({ pid, startTime, args });
+  }
+  return found;
+}
+
+/** Every process whose command line has an argument starting with `fragment`: conmons and runc calls of this state dir. */
+export const processesNaming = (fragment: string) => processesWhere((_, args) => args.some((arg) => arg.startsWith(fragment)));
+
+/** A process's children: what a conmon monitors (it is their subreaper). */
+const childrenOf = (parent: number) => processesWhere((pid) => parentPid(pid) === parent);
+
+/** A process's parent (field 4 of /proc/<pid>/stat), or undefined if it is gone. */
+function parentPid(pid: number): number | undefined {
+  const stat = readIfPresent(`/proc/${pid}/stat`);
+  const ppid = stat?.slice(stat.lastIndexOf(')') + 2).split(' ')[1];
+  return ppid === undefined ? undefined : Number(ppid);
+}
+
+/** Whether a process is the conmon of an attempt: only that conmon names the attempt's exit dir. */
+export const isAttemptConmon = (pid: number, attempt: Attempt) =>
+  readIfPresent(`/proc/${pid}/cmdline`)?.split('\0').includes(attempt.exitDir) ?? false;
+
+/**
+ * The start time of the process a conmon reported, if that process is the
+ * conmon's child (the conmon confirmed by its start time); otherwise -1,
+ * unknown: the process may have ended and its pid gone to another, which must
+ * never be signalled as it.
+ */
+export function childStartTime(pid: number, conmonPid: number, conmonStartTime: number): number {
+  const startTime = processStartTime(pid);
+  if (startTime === undefined || parentPid(pid) !== conmonPid) return -1;
+  // Both still the processes seen: the parent read was of this pid, and of this conmon.
+  return isSameProcess(pid, startTime) && isSameProcess(conmonPid, conmonStartTime) ? startTime : -1;
+}
+
+/**
+ * SIGKILLs what the conmon of an attempt monitors: its children (runc, and the
+ * process runc created or exec'd, which conmon adopts as their subreaper), each
+ * confirmed by pid and start time, and only while that conmon is confirmed too.
+ */
+export function killMonitored(attempt: Attempt): void {
+  for (const conmon of processesWhere((pid) => isAttemptConmon(pid, attempt))) {
+    const children = childrenOf(conmon.pid);
+    if (!isSameProcess(conmon.pid, conmon.startTime)) continue; // its pid now names another process: those are not its children
+    for (const child of children) killConfirmed(child.pid, child.startTime, 'SIGKILL');
+  }
+}
+
+/**
+ * Kills all of one launch: what its conmon monitors, then whatever names the
+ * attempt dir (the conmon, a `runc create` or `runc exec` it started). The conmon
+ * is stopped first so it starts nothing more, and killed last: a conmon killed
+ * before its children leaves them to the container's init, running unknown to berth.
+ */
+export function killAttempt(attempt: Attempt): void {
+  const named = processesNaming(`${attempt.dir}/`);
+  for (const proc of named) killConfirmed(proc.pid, proc.startTime, 'SIGSTOP');
+  killMonitored(attempt);
+  for (const proc of named) killConfirmed(proc.pid, proc.startTime, 'SIGKILL');
+}
