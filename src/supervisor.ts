@@ -285,6 +285,7 @@ export class Supervisor {
   ): Promise<Supervisor> {
     const journal = new Journal(join(stateDir, 'journal.db'), retainCount);
     try {
+      if (journal.behind) logger.warn(journal.behind, 'the journal ends below a seq already published (put back from a backup?): seq goes on above it, leaving a gap');
       return await Supervisor.adopt(journal, stateDir, lock, logger, runtime, relay, recover);
     } catch (err) {
       journal.abandon();
