@@ -45,6 +45,10 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_by_container ON events (container_id, seq);
 CREATE INDEX IF NOT EXISTS events_by_time ON events (ts);
+CREATE TABLE IF NOT EXISTS meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
 `;
 
 /** A journal put back from an older copy: where it ended, and where seq goes on instead. */
@@ -320,6 +324,25 @@ export class Journal {
   registry(): StoredContainer[] {
     try {
       return this.projection.load();
+    } catch (err) {
+      throw journalError(err, this.path);
+    }
+  }
+
+  /**
+   * Records the runtime at the first open and refuses any other: restoring one
+   * runtime's containers with the other would report each as lost while it runs
+   * on. A journal from before the record names the runtime of its containers,
+   * or, holding none, the runtime of this open.
+   */
+  claimRuntime(runtime: string): void {
+    try {
+      const row = this.db.prepare("SELECT value FROM meta WHERE key = 'runtime'").get() as { value: string } | undefined;
+      const owner = row?.value ?? this.projection.load().map((c) => ('bundle' in c.spec ? 'runc' : 'process'))[0];
+      if (owner !== undefined && owner !== runtime) {
+        throw new BerthError('invalid-spec', `state dir ${dirname(this.path)} belongs to the ${owner} runtime and cannot be opened with the ${runtime} runtime: open it with runtime '${owner}' (berth --runtime ${owner})`);
+      }
+      if (row === undefined) this.db.prepare("INSERT INTO meta (key, value) VALUES ('runtime', ?)").run(runtime);
     } catch (err) {
       throw journalError(err, this.path);
     }
