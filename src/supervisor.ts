@@ -260,7 +260,7 @@ export class Supervisor {
     try {
       runtime = createRuntime(options, stateDir);
       relay = options.inspect ? await InspectorRelay.start(options.inspect === true ? {} : options.inspect) : undefined;
-      return await Supervisor.restore(stateDir, lock, logger, retainCount, runtime, relay, options.recover === true);
+      return await Supervisor.restore(stateDir, lock, logger, retainCount, options.runtime ?? 'process', runtime, relay, options.recover === true);
     } catch (err) {
       await relay?.stop();
       await runtime?.close();
@@ -279,12 +279,15 @@ export class Supervisor {
     lock: StateLock,
     logger: Logger,
     retainCount: number,
+    runtimeName: string,
     runtime: Runtime,
     relay: InspectorRelay | undefined,
     recover: boolean,
   ): Promise<Supervisor> {
     const journal = new Journal(join(stateDir, 'journal.db'), retainCount);
     try {
+      journal.claimRuntime(runtimeName);
+      if (journal.behind) logger.warn(journal.behind, 'the journal ends below a seq already published (put back from a backup?): seq goes on above it, leaving a gap');
       return await Supervisor.adopt(journal, stateDir, lock, logger, runtime, relay, recover);
     } catch (err) {
       journal.abandon();

@@ -34,16 +34,23 @@ export async function serveSocket(sv: Supervisor, logger: Logger): Promise<() =>
     socket.on('close', () => clients.delete(socket));
     serveConnection(sv, socket);
   });
-  const umask = process.umask(0o177); // the socket is born 0600: no window where others could connect
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(socketPath, resolve);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, () => {
+      server.off('error', reject);
+      resolve();
     });
-  } finally {
-    process.umask(umask);
+  });
+  // No window for other users between listen and chmod, and no process-wide umask to change
+  // meanwhile: open() has made the state dir 0700 and the current user's, so no one else can reach the socket.
+  try {
+    chmodSync(socketPath, 0o600);
+  } catch (err) {
+    server.close();
+    throw err;
   }
-  chmodSync(socketPath, 0o600);
+  // Accept failures (EMFILE under a connection flood) are the daemon's to survive, not to crash on.
+  server.on('error', (err) => logger.error({ err }, 'accepting a connection failed'));
   logger.info({ socket: socketPath }, 'serving the state dir');
 
   return async () => {

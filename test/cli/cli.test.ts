@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Supervisor } from '../../src/index.js';
 import { tempDir } from '../helpers.js';
@@ -99,6 +99,19 @@ describe('the berth CLI (daemonless)', () => {
       expect(run.stderr.trim().split('\n')).toHaveLength(1);
     } finally {
       await sv.close();
+    }
+  });
+
+  it('refuses a container or exec id that leads out of the state dir before following any log', async () => {
+    const dir = tempDir();
+    const elsewhere = tempDir();
+    writeFileSync(join(elsewhere, 'secret.log'), 'not berth\'s to show\n');
+    const byExecId = ['exec', '--exec-id', relative(join(dir, 'containers', 'c1'), join(elsewhere, 'secret')), 'c1', '--', 'true'];
+    const byContainerId = ['exec', '--exec-id', 'secret', relative(join(dir, 'containers'), elsewhere), '--', 'true'];
+    for (const args of [byExecId, byContainerId]) {
+      const run = await berth(dir, ...args);
+      expect(run.stdout).not.toContain('not berth');
+      expect(run).toMatchObject({ code: 1, stderr: expect.stringMatching(/id .* may only contain .* \(invalid-id\)/) });
     }
   });
 });

@@ -1,4 +1,4 @@
-import { chmodSync, lstatSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BerthError, type Supervisor } from '../../src/index.js';
@@ -6,6 +6,11 @@ import { openSupervisor, tempDir } from '../helpers.js';
 import { busyboxBundle, canRunContainers } from '../support/busybox-bundle.js';
 
 const runc = it.skipIf(!canRunContainers() && !process.env.CI);
+const asRoot = it.skipIf(process.getuid?.() !== 0);
+
+async function refusal(stateDir: string): Promise<unknown> {
+  return openSupervisor({ stateDir }).then(() => new Error('opened'), (err: unknown) => err);
+}
 
 /** Every entry under `dir` (symlinks aside: their mode means nothing) that group or others could use. */
 function openToOthers(dir: string): string[] {
@@ -69,10 +74,34 @@ describe('state files are the owner\'s alone', () => {
     mkdirSync(sticky);
     for (const [dir, mode] of [[shared, 0o755], [sticky, 0o1777]] as const) {
       chmodSync(dir, mode);
-      const err: unknown = await openSupervisor({ stateDir: dir }).catch((e: unknown) => e);
+      const err = await refusal(dir);
       expect(err).toBeInstanceOf(BerthError);
       expect(err).toMatchObject({ code: 'invalid-spec', message: expect.stringContaining('chmod 700') });
       expect(statSync(dir).mode & 0o7777).toBe(mode);
     }
+  });
+
+  asRoot('refuses a state dir, or its containers dir, that belongs to another user, even 0700', async () => {
+    const theirs = tempDir();
+    chownSync(theirs, 65534, 65534);
+    expect(await refusal(theirs)).toMatchObject({ code: 'invalid-spec', message: expect.stringContaining('belongs to uid 65534, not to this user (uid 0)') });
+    expect(readdirSync(theirs)).toEqual([]);
+
+    const ours = tempDir();
+    mkdirSync(join(ours, 'containers'), { mode: 0o700 });
+    chownSync(join(ours, 'containers'), 65534, 65534);
+    expect(await refusal(ours)).toMatchObject({ code: 'invalid-spec', message: expect.stringContaining(`containers dir ${join(ours, 'containers')} belongs to uid 65534`) });
+  });
+
+  it('refuses a state dir, or its containers dir, that is a symlink', async () => {
+    const target = tempDir();
+    const link = join(tempDir(), 'state');
+    symlinkSync(target, link);
+    expect(await refusal(link)).toMatchObject({ code: 'invalid-spec', message: expect.stringContaining(`state dir ${link} is a symlink (to ${target})`) });
+
+    const stateDir = tempDir();
+    symlinkSync(target, join(stateDir, 'containers'));
+    expect(await refusal(stateDir)).toMatchObject({ code: 'invalid-spec', message: expect.stringContaining('is a symlink') });
+    expect(readdirSync(target)).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { lastValueFrom, tap } from 'rxjs';
 import { followLog } from '../../io/os/process-log.js';
 import type { ExitInfo } from '../../types.js';
+import { validateId, validateProcessId } from '../../validate.js';
 import type { Backend } from '../backend.js';
 import { globals } from '../program.js';
 
@@ -11,6 +12,9 @@ import { globals } from '../program.js';
  * place; its format is told by its first line, since a daemon's runtime is its own).
  */
 export function showOutput(id: string, processId: string): { stop(): Promise<void> } {
+  // The ids become a path before the API has seen them: nothing may lead out of the state dir.
+  validateId(id, 'container');
+  validateProcessId(processId);
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
   const path = join(globals().stateDir, 'containers', id, `${processId}.log`);

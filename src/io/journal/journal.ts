@@ -45,7 +45,18 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_by_container ON events (container_id, seq);
 CREATE INDEX IF NOT EXISTS events_by_time ON events (ts);
+CREATE TABLE IF NOT EXISTS meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
 `;
+
+/** A journal put back from an older copy: where it ended, and where seq goes on instead. */
+export interface BehindMark {
+  journalSeq: number;
+  publishedSeq: number;
+  continuesAt: number;
+}
 
 function toEvent(row: Row): BerthEvent {
   const event: BerthEvent = { seq: row.seq, time: new Date(row.ts), type: row.type as EventType, id: row.container_id };
@@ -89,11 +100,15 @@ export class Journal {
   private flushScheduled = false;
   private retry: NodeJS.Timeout | undefined;
   private committedSeq: number;
+  /** Highest seq in the database: ahead of committedSeq while a committed batch waits to be announced. */
+  private storedSeq: number;
   private nextSeq: number;
   /** Set while committed rows wait in memory because the last commit failed. */
   private writeFailure: BerthError | undefined;
   /** The database held no row before: a first open, or a journal that was lost. */
   readonly fresh: boolean;
+  /** Set when the journal ends below a seq that may have been published: it was put back from an older copy. */
+  readonly behind: BehindMark | undefined;
   private readonly listeners = new Set<(events: readonly BerthEvent[]) => void>();
   private readonly closeListeners = new Set<() => void>();
   private readonly failureListeners = new Set<(err: BerthError) => void>();
@@ -135,10 +150,15 @@ export class Journal {
       this.db.close();
       throw journalError(err, path);
     }
-    // An intact journal is the authority (a seq reserved but never committed was never published);
-    // a journal that replaces a lost one goes on above every seq the mark says was handed out.
-    this.committedSeq = this.fresh ? this.mark.value : this.lastSeq();
+    // An intact journal is the authority (a seq reserved but never committed was never published).
+    // One that replaces a lost one, or ends below what may have been published (a backup put back),
+    // goes on above every seq the mark says was handed out: a gap, never a reused seq.
+    const last = this.lastSeq();
+    const behind = !this.fresh && last < this.mark.published;
+    this.committedSeq = this.fresh || behind ? this.mark.value : last;
+    this.storedSeq = this.committedSeq;
     this.nextSeq = this.committedSeq + 1;
+    this.behind = behind ? { journalSeq: last, publishedSeq: this.mark.published, continuesAt: this.nextSeq } : undefined;
   }
 
   /** Highest seq ever committed, even if retention has since removed the row. */
@@ -203,30 +223,21 @@ export class Journal {
     for (const fn of callbacks) fn();
   }
 
-  /** One transaction for the whole batch; on failure nothing of it is kept on disk, all of it in memory. */
+  /**
+   * One transaction for the rows not yet stored; on failure nothing of it is kept on disk, all of
+   * it in memory. Then the mark records the batch as published, before anything announces it.
+   */
   private commit(batch: readonly Staged[]): boolean {
+    const last = batch[batch.length - 1]!.event.seq;
     try {
-      // The mark covers a seq before any row carries it.
-      this.mark.reserve(batch[batch.length - 1]!.event.seq);
-      this.db.transaction(() => {
-        for (const { event, entry, detail } of batch) {
-          this.insert.run({
-            seq: event.seq,
-            ts: event.time.getTime(),
-            type: entry.type,
-            id: entry.id,
-            processId: entry.processId ?? null,
-            from: entry.from ?? null,
-            to: entry.to ?? null,
-            pid: entry.pid ?? null,
-            status: entry.status ?? null,
-            signal: entry.signal ?? null,
-            reason: entry.reason ?? null,
-          });
-          this.projection.record({ ...entry, time: event.time }, event.seq, detail);
-        }
-        if (this.retainCount > 0) this.prune.run(this.retainCount - 1);
-      })();
+      const unstored = batch.filter(({ event }) => event.seq > this.storedSeq);
+      if (unstored.length > 0) {
+        // The mark covers a seq before any row carries it.
+        this.mark.reserve(last);
+        this.store(unstored);
+        this.storedSeq = last;
+      }
+      this.mark.publish(last);
     } catch (err) {
       const first = this.writeFailure === undefined;
       this.writeFailure = journalError(err, this.path);
@@ -241,6 +252,29 @@ export class Journal {
     clearTimeout(this.retry);
     this.retry = undefined;
     return true;
+  }
+
+  /** The rows and their registry projection, in one transaction. */
+  private store(rows: readonly Staged[]): void {
+    this.db.transaction(() => {
+      for (const { event, entry, detail } of rows) {
+        this.insert.run({
+          seq: event.seq,
+          ts: event.time.getTime(),
+          type: entry.type,
+          id: entry.id,
+          processId: entry.processId ?? null,
+          from: entry.from ?? null,
+          to: entry.to ?? null,
+          pid: entry.pid ?? null,
+          status: entry.status ?? null,
+          signal: entry.signal ?? null,
+          reason: entry.reason ?? null,
+        });
+        this.projection.record({ ...entry, time: event.time }, event.seq, detail);
+      }
+      if (this.retainCount > 0) this.prune.run(this.retainCount - 1);
+    })();
   }
 
   /** Called once each time commits start failing (with why), so the owner can say so. */
@@ -295,6 +329,25 @@ export class Journal {
     }
   }
 
+  /**
+   * Records the runtime at the first open and refuses any other: restoring one
+   * runtime's containers with the other would report each as lost while it runs
+   * on. A journal from before the record names the runtime of its containers,
+   * or, holding none, the runtime of this open.
+   */
+  claimRuntime(runtime: string): void {
+    try {
+      const row = this.db.prepare("SELECT value FROM meta WHERE key = 'runtime'").get() as { value: string } | undefined;
+      const owner = row?.value ?? this.projection.load().map((c) => ('bundle' in c.spec ? 'runc' : 'process'))[0];
+      if (owner !== undefined && owner !== runtime) {
+        throw new BerthError('invalid-spec', `state dir ${dirname(this.path)} belongs to the ${owner} runtime and cannot be opened with the ${runtime} runtime: open it with runtime '${owner}' (berth --runtime ${owner})`);
+      }
+      if (row === undefined) this.db.prepare("INSERT INTO meta (key, value) VALUES ('runtime', ?)").run(runtime);
+    } catch (err) {
+      throw journalError(err, this.path);
+    }
+  }
+
   /** Called once, when the journal closes. */
   onClose(listener: () => void): () => void {
     this.closeListeners.add(listener);
@@ -315,7 +368,7 @@ export class Journal {
     this.pending = [];
     this.afterCommit = [];
     try {
-      this.mark.close(this.committedSeq);
+      this.mark.close(this.storedSeq);
     } catch {
       // the mark stays reserved ahead: a gap in seq, never a reuse
     }
