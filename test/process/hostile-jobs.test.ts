@@ -1,0 +1,47 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { openSupervisor, storedEvents, brief } from '../helpers.js';
+import { mark, markedProcesses, unmark } from './shim-processes.js';
+
+afterEach(unmark);
+
+// A job is its monitor's child, of the same uid: it can stop or kill it.
+describe('process runtime: a job turning on its own monitor', () => {
+  it('a monitor stopped by its job is continued: the exit is reported, and close() ends', async () => {
+    const sv = await openSupervisor();
+    await sv.create({ id: 'c', process: { args: ['sh', '-c', 'kill -STOP $PPID; exit 3'] } });
+    await sv.start('c');
+    expect((await sv.wait('c')).status).toBe(3);
+    await sv.close();
+  }, 30_000);
+
+  it('delete({ force }) ends a container whose job stopped its monitor', async () => {
+    const token = mark();
+    const sv = await openSupervisor();
+    await sv.create({ id: 'c', process: { args: ['sh', '-c', 'setsid sleep 30 & kill -STOP $PPID; sleep 30'] } });
+    await sv.start('c');
+    await expect.poll(() => markedProcesses(token).length).toBe(3);
+    await sv.delete('c', { force: true });
+    await expect.poll(() => markedProcesses(token)).toEqual([]);
+  }, 30_000);
+
+  it('a monitor its job keeps stopping is killed with its tree, as lost (255), and close() ends', async () => {
+    const token = mark();
+    const sv = await openSupervisor();
+    await sv.create({ id: 'c', process: { args: ['sh', '-c', 'setsid sleep 30 & while kill -STOP $PPID; do sleep 0.05; done; sleep 30'] } });
+    await sv.start('c');
+    expect(await sv.wait('c')).toMatchObject({ status: 255, reason: 'shim-lost' });
+    await expect.poll(() => markedProcesses(token)).toEqual([]);
+    await sv.close();
+    await expect.poll(() => markedProcesses(token, { shims: true })).toEqual([]);
+  }, 60_000);
+
+  it('the orphans of a monitor its job killed are killed by the zygote', async () => {
+    const token = mark();
+    const sv = await openSupervisor();
+    await sv.create({ id: 'c', process: { args: ['sh', '-c', 'setsid sleep 30 & sleep 0.2; kill -9 $PPID; sleep 30'] } });
+    await sv.start('c');
+    expect(await sv.wait('c')).toMatchObject({ status: 255, reason: 'shim-lost' });
+    await expect.poll(() => markedProcesses(token)).toEqual([]);
+    expect(brief(await storedEvents(sv))).toEqual(['create', 'start-container:init', 'exit:init=255']);
+  }, 30_000);
+});
