@@ -1,9 +1,8 @@
-import { chmodSync, copyFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Supervisor } from '../../src/index.js';
 import { DEFAULT_SHIM_PATH, ShimClient } from '../../src/io/process/shim-client.js';
-import { readIfPresent } from '../../src/io/os/os-process.js';
 import { reserveRecord } from '../../src/io/process/shim-records.js';
 import { brief, openSupervisor, storedEvents, tempDir } from '../helpers.js';
 import { mark, markedProcesses, unmark, onTinyDisk, startTimedOut } from './shim-processes.js';
@@ -51,14 +50,5 @@ describe('process runtime: the zygote cannot be run', () => {
     const exited = new Promise((done) => shim.spawn(gen(reserveRecord(dir, 'x')), done, 10_000).catch(done));
     expect(await exited).toMatchObject({ code: 0 });
     shim.close();
-  });
-});
-
-describe('readIfPresent', () => {
-  it('is undefined only for a missing file; any other failure is reported', () => {
-    const dir = tempDir();
-    expect(readIfPresent(join(dir, 'missing'))).toBeUndefined();
-    expect(() => readIfPresent(dir)).toThrow(expect.objectContaining({ code: 'runtime-error' }));
-    rmSync(dir, { recursive: true });
   });
 });
