@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { openSupervisor, storedEvents, brief } from '../helpers.js';
+import { Supervisor } from '../../src/index.js';
+import { brief, groupRunning, openSupervisor, storedEvents, tempDir } from '../helpers.js';
 import { mark, markedProcesses, unmark } from './shim-processes.js';
 
 afterEach(unmark);
@@ -24,15 +25,25 @@ describe('process runtime: a job turning on its own monitor', () => {
     await expect.poll(() => markedProcesses(token)).toEqual([]);
   }, 30_000);
 
-  it('a monitor its job keeps stopping is killed with its tree, as lost (255), and close() ends', async () => {
+  it('a job that keeps stopping its monitor cannot hold up close()', async () => {
     const token = mark();
     const sv = await openSupervisor();
-    await sv.create({ id: 'c', process: { args: ['sh', '-c', 'setsid sleep 30 & while kill -STOP $PPID; do sleep 0.05; done; sleep 30'] } });
+    await sv.create({ id: 'c', process: { args: ['sh', '-c', 'setsid sleep 30 & while kill -STOP $PPID; do sleep 0.05; done'] } });
     await sv.start('c');
-    expect(await sv.wait('c')).toMatchObject({ status: 255, reason: 'shim-lost' });
-    await expect.poll(() => markedProcesses(token)).toEqual([]);
     await sv.close();
     await expect.poll(() => markedProcesses(token, { shims: true })).toEqual([]);
+  }, 60_000);
+
+  it('an adopted monitor its job keeps stopping is killed, as lost (255), and close() ends', async () => {
+    const stateDir = tempDir();
+    const first = await Supervisor.open({ stateDir });
+    await first.create({ id: 'c', process: { args: ['sh', '-c', 'sleep 1; while kill -STOP $PPID; do sleep 0.05; done'] } });
+    const { pid } = await first.start('c');
+    await first.close({ leaveRunning: true }); // its zygote, which would continue it, is gone
+    const sv = await openSupervisor({ stateDir });
+    expect(await sv.wait('c')).toMatchObject({ status: 255, reason: 'shim-lost' });
+    await expect.poll(() => groupRunning(pid)).toBe(false);
+    await sv.close();
   }, 60_000);
 
   it('the orphans of a monitor its job killed are killed by the zygote', async () => {

@@ -31,9 +31,9 @@
  * kind I) does so by itself when its process ends, as the kernel does when a PID
  * namespace's init dies, before it records the exit.
  *
- * A job can kill its own monitor (it is the job's parent, of the same uid). The
- * zygote is a child subreaper, so the orphans of its monitors come to it, and it
- * SIGKILLs them. Monitors get no parent-death signal, so containers outlive the
+ * A job can stop or kill its own monitor (it is the job's parent, of the same
+ * uid). The zygote continues a monitor that stops. It is a child subreaper, so
+ * the orphans of its monitors come to it, and it SIGKILLs them. Monitors get no parent-death signal, so containers outlive the
  * supervisor and the zygote; the orphans of a monitor killed while its zygote is
  * gone go to the system's reaper and live on (a cgroup per container would
  * hold them).
@@ -448,18 +448,30 @@ static void kill_stranger(pid_t pid) {
   kill(pid, SIGKILL);
 }
 
+/*
+ * Continues a monitor its job stopped (even before it reported the start),
+ * reaps the children that ended and, if any did, kills the orphans (and
+ * theirs) that came to us.
+ */
 static void tend_children(void) {
+  int reaped = 0;
   for (;;) {
-    pid_t got = waitpid(-1, NULL, WNOHANG);
+    int status;
+    pid_t got = waitpid(-1, &status, WNOHANG | WUNTRACED);
     if (got < 0 && errno == EINTR) continue;
     if (got <= 0) break;
+    if (WIFSTOPPED(status)) {
+      kill(got, SIGCONT);
+      continue;
+    }
+    reaped = 1;
     for (size_t i = 0; i < own_count; i++)
       if (own[i] == got) {
         own[i] = own[--own_count];
         break;
       }
   }
-  each_running_child(kill_stranger);
+  if (reaped) each_running_child(kill_stranger);
 }
 
 /* Waits until stdin has bytes (or its end), tending children whenever one ends. */
