@@ -125,12 +125,12 @@ function toInfo(context: ContainerContext): ContainerInfo {
 }
 
 /** The runtime `options.runtime` names, with its binaries checked up front. */
-function createRuntime(options: SupervisorOptions, stateDir: string): Runtime {
+function createRuntime(options: SupervisorOptions, stateDir: string, logger: Logger): Runtime {
   const containersDir = join(stateDir, 'containers');
   const startTimeoutMs = options.startTimeoutMs ?? 30_000;
   switch (options.runtime ?? 'process') {
     case 'process':
-      return new ProcessRuntime(containersDir, startTimeoutMs);
+      return new ProcessRuntime(containersDir, startTimeoutMs, logger);
     case 'runc': {
       const runtimeArgs = options.runtimeArgs ?? ['--root', join(stateDir, 'runc')];
       const systemd = runtimeArgs.includes('--systemd-cgroup');
@@ -258,7 +258,7 @@ export class Supervisor {
     let runtime: Runtime | undefined;
     let relay: InspectorRelay | undefined;
     try {
-      runtime = createRuntime(options, stateDir);
+      runtime = createRuntime(options, stateDir, logger);
       relay = options.inspect ? await InspectorRelay.start(options.inspect === true ? {} : options.inspect) : undefined;
       return await Supervisor.restore(stateDir, lock, logger, retainCount, options.runtime ?? 'process', runtime, relay, options.recover === true);
     } catch (err) {

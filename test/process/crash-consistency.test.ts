@@ -1,6 +1,5 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, openSync, writeSync, closeSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Supervisor } from '../../src/index.js';
@@ -9,18 +8,12 @@ import { processRunning } from '../../src/io/os/os-process.js';
 import { openSupervisor, storedEvents, tempDir } from '../helpers.js';
 import { checkOrdering } from '../ordering.js';
 import { runThenCrash } from '../support/crash.js';
-import { markedProcesses, zygoteOf } from './shim-processes.js';
+import { mark, markedProcesses, unmark, onTinyDisk, startTimedOut } from './shim-processes.js';
 
 const isRoot = process.getuid?.() === 0;
 
-/** A fresh marker, in the environment of every process started from here on (supervisors pass theirs on). */
-function mark(): string {
-  const token = randomBytes(6).toString('hex');
-  process.env.BERTH_TEST_MARK = token;
-  return token;
-}
 afterEach(() => {
-  delete process.env.BERTH_TEST_MARK;
+  unmark();
   delete process.env.BERTH_START_TIMEOUT_MS;
 });
 
@@ -44,13 +37,7 @@ describe('process runtime: crash consistency', () => {
     const stateDir = tempDir();
     const token = mark();
     const sv = await openSupervisor({ stateDir, startTimeoutMs: 1_000 });
-    await sv.create({ id: 'warm', process: { args: ['sleep', '30'] } });
-    await sv.start('warm'); // the zygote runs
-    const zygote = zygoteOf(process.pid);
-    await sv.create({ id: 'c', process: { args: ['sleep', '30'] } });
-    process.kill(zygote, 'SIGSTOP');
-    await expect(sv.start('c')).rejects.toMatchObject({ code: 'runtime-error' });
-    process.kill(zygote, 'SIGCONT');
+    await startTimedOut(sv);
     const { pid } = await sv.start('c');
     // The first attempt started late, and was killed: only warm's init and the retried one are left.
     await expect.poll(() => markedProcesses(token).length, { timeout: 10_000 }).toBe(2);
@@ -137,26 +124,14 @@ describe('process runtime: crash consistency', () => {
     const sv = await Supervisor.open({ stateDir });
     await sv.create({ id: 'c', process: { args: ['sleep', '30'] } });
     // The container's dir on a tiny filesystem of its own, filled once init runs.
-    const dir = join(stateDir, 'containers/c');
-    mkdirSync(dir, { recursive: true });
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0700', 'tmpfs', dir]);
-    try {
+    await onTinyDisk(join(stateDir, 'containers/c'), async (fill) => {
       const { pid } = await sv.start('c');
-      const filler = openSync(join(dir, 'filler'), 'w');
-      try {
-        for (;;) writeSync(filler, Buffer.alloc(4096));
-      } catch (err) {
-        expect((err as NodeJS.ErrnoException).code).toBe('ENOSPC');
-      } finally {
-        closeSync(filler);
-      }
+      fill();
       await sv.close({ leaveRunning: true });
       process.kill(pid, 'SIGKILL');
       await expect.poll(() => processRunning(pid)).toBe(false);
       const again = await openSupervisor({ stateDir });
       expect(await again.wait('c')).toMatchObject({ status: 137, signal: 'SIGKILL' });
-    } finally {
-      execFileSync('umount', ['-l', dir]);
-    }
+    });
   });
 });

@@ -8,6 +8,7 @@ import { Supervisor } from '../../src/index.js';
 import { brief, briefSince, groupAlive, groupRunning, openSupervisor, stateOf, storedEvents, tempDir } from '../helpers.js';
 import { checkOrdering } from '../ordering.js';
 import { runThenCrash } from '../support/crash.js';
+import { mark, markedProcesses, unmark } from './shim-processes.js';
 
 
 describe('restore after the supervisor is killed (process runtime)', () => {
@@ -177,6 +178,39 @@ describe('restore after the supervisor is killed (process runtime)', () => {
     rmSync(join(stateDir, 'containers/c'), { recursive: true, force: true });
     const sv = await openSupervisor({ stateDir });
     expect(await sv.wait('c')).toMatchObject({ status: 255, reason: 'state-lost' });
+  });
+});
+
+describe('restore: what is left of exited processes', () => {
+  it('an exec that exited before a restart leaves nothing running past init\'s exit and delete', async () => {
+    const stateDir = tempDir();
+    const token = mark();
+    try {
+      const first = await Supervisor.open({ stateDir });
+      await first.create({ id: 'c', process: { args: ['sleep', '30'] } });
+      await first.start('c');
+      await first.exec('c', { execId: 'e', args: ['sh', '-c', 'sleep 30 & exit 0'] });
+      expect((await first.wait('c', 'e')).status).toBe(0);
+      await first.close({ leaveRunning: true });
+      const sv = await openSupervisor({ stateDir });
+      await sv.signal('c', 'init', 'SIGKILL');
+      expect((await sv.wait('c')).status).toBe(137);
+      await sv.delete('c');
+      await expect.poll(() => markedProcesses(token)).toEqual([]);
+    } finally {
+      unmark();
+    }
+  });
+
+  it('a container created but never started, whose state dir vanished, never started', async () => {
+    const stateDir = tempDir();
+    const first = await Supervisor.open({ stateDir });
+    await first.create({ id: 'c', process: { args: ['sleep', '30'] } });
+    await first.close({ leaveRunning: true });
+    rmSync(join(stateDir, 'containers/c'), { recursive: true, force: true });
+    const sv = await openSupervisor({ stateDir });
+    expect(sv.get('c').status).toBe('created');
+    expect(brief(await storedEvents(sv))).toEqual(['create']);
   });
 });
 

@@ -1,11 +1,18 @@
 import { readFileSync } from 'node:fs';
+import { BerthError } from '../../errors.js';
 
-/** A file's text, or undefined if it is not there (or no longer: a process's /proc entry, a shim's record). */
+/**
+ * A file's text, or undefined if it is not there (or no longer: a process's
+ * /proc entry, a shim's record). Any other failure to read it is not taken for
+ * absence: it is reported.
+ */
 export function readIfPresent(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ESRCH') return undefined;
+    throw new BerthError('runtime-error', `cannot read ${path}: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -21,6 +28,11 @@ export function processStartTime(pid: number): number | undefined {
   return fields && Number(fields[19]);
 }
 
+/** A process's scheduler state letter ('R', 'S', 'T', 'Z', ...), or undefined if no such process. */
+export function processState(pid: number): string | undefined {
+  return statFields(pid)?.[0];
+}
+
 /** A process's command line, space-joined (undefined if it is gone). */
 export function commandLine(pid: number): string | undefined {
   return readIfPresent(`/proc/${pid}/cmdline`)?.split('\0').filter(Boolean).join(' ');
@@ -33,17 +45,8 @@ export function isSameProcess(pid: number, startTime: number): boolean {
 
 /** Alive and not a zombie: a process that has died but is not yet reaped no longer runs. */
 export function processRunning(pid: number): boolean {
-  const state = statFields(pid)?.[0];
+  const state = processState(pid);
   return state !== undefined && state !== 'Z' && state !== 'X';
-}
-
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**
@@ -56,23 +59,27 @@ export function killConfirmedGroup(pid: number, startTime: number, signal: NodeJ
 
 /** Signals one process confirmed (pid and start time) right before; false if it is gone or another one. */
 export function killConfirmed(pid: number, startTime: number, signal: NodeJS.Signals | number): boolean {
-  if (!isSameProcess(pid, startTime)) return false;
-  try {
-    process.kill(pid, signal);
-    return true;
-  } catch {
-    return false;
-  }
+  return isSameProcess(pid, startTime) && sent(pid, signal);
 }
 
 /** Signals a whole process group; false if it no longer exists. */
 export function killGroup(pid: number, signal: NodeJS.Signals | number): boolean {
-  if (pid <= 0) return false; // not started yet: -0 would be our own group
+  return pid > 0 && sent(-pid, signal); // pid 0 is not started yet: -0 would be our own group
+}
+
+/**
+ * process.kill that says whether the signal went out: false if the target is
+ * gone, or if we may not signal it (EPERM: it changed its credentials), which
+ * is also warned about, since it keeps running unsupervised.
+ */
+function sent(target: number, signal: NodeJS.Signals | number): boolean {
   try {
-    process.kill(-pid, signal);
+    process.kill(target, signal);
     return true;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
-    throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EPERM') process.emitWarning(`berth may not signal ${target < 0 ? `process group ${-target}` : `process ${target}`} (${signal}): it runs on`, { code: 'BERTH_SIGNAL_DENIED' });
+    else if (code !== 'ESRCH') throw err;
+    return false;
   }
 }

@@ -25,10 +25,18 @@
  *
  * Monitors outlive the supervisor and the zygote: if nobody reads stdout any
  * more, the record still holds the truth. Nothing new starts once the supervisor
- * is gone (its end of stdout closed): a request left in the pipe is dropped.
+ * is gone (its end of stdout closed): a request left in the pipe is dropped, and
+ * a monitor whose record was removed (its start timed out) ends what it started.
  * SIGTERM to a monitor SIGKILLs everything it reaps; an init monitor (request
  * kind I) does so by itself when its process ends, as the kernel does when a PID
  * namespace's init dies, before it records the exit.
+ *
+ * A job can stop or kill its own monitor (it is the job's parent, of the same
+ * uid). The zygote continues a monitor that stops. It is a child subreaper, so
+ * the orphans of its monitors come to it, and it SIGKILLs them. Monitors get no parent-death signal, so containers outlive the
+ * supervisor and the zygote; the orphans of a monitor killed while its zygote is
+ * gone go to the system's reaper and live on (a cgroup per container would
+ * hold them).
  *
  * The zygote also launches programs that report on a sync pipe (conmon's
  * `_OCI_SYNCPIPE`): a helper holds the pipe's read end for as long as the
@@ -150,65 +158,77 @@ static void write_record_line(int fd, int index, const char *text) {
   (void)!pwrite(fd, line, sizeof line, (off_t)index * RECORD_LINE);
 }
 
-/*
- * SIGKILLs every process this monitor reaps: its descendants, including those
- * that left the process group with setsid (orphans are reparented to us, the
- * subreaper). Repeats until a walk of /proc finds none still running, so a
- * process forked during a walk is caught by the next.
- */
-static void kill_tree(void) {
-  static pid_t pids[65536], parents[65536];
-  static char states[65536], mine[65536];
-  for (int found = 1; found;) {
-    found = 0;
-    size_t count = 0;
-    DIR *proc = opendir("/proc");
-    if (!proc) return;
-    struct dirent *entry;
-    while ((entry = readdir(proc)) && count < sizeof pids / sizeof *pids) {
-      char path[300], buf[512];
-      pid_t pid = (pid_t)strtol(entry->d_name, NULL, 10);
-      if (pid <= 0) continue;
-      snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-      int fd = open(path, O_RDONLY | O_CLOEXEC);
-      if (fd < 0) continue;
-      ssize_t n = read(fd, buf, sizeof buf - 1);
-      close(fd);
-      char *p = n > 0 ? (buf[n] = 0, strrchr(buf, ')')) : NULL;
-      if (!p || p[1] != ' ') continue;
-      int ppid;
-      if (sscanf(p + 2, "%c %d", &states[count], &ppid) != 2) continue;
-      pids[count] = pid;
-      parents[count] = (pid_t)ppid;
-      mine[count] = ppid == getpid();
-      count++;
-    }
-    closedir(proc);
-    /* Descendants: mark children of marked processes until nothing changes. */
-    for (int changed = 1; changed;) {
-      changed = 0;
-      for (size_t i = 0; i < count; i++) {
-        if (mine[i]) continue;
-        for (size_t j = 0; j < count; j++)
-          if (mine[j] && pids[j] == parents[i]) {
-            mine[i] = changed = 1;
-            break;
-          }
-      }
-    }
-    for (size_t i = 0; i < count; i++)
-      if (mine[i] && states[i] != 'Z' && states[i] != 'X') {
-        kill(pids[i], SIGKILL);
-        found = 1;
-      }
+/* The leader a monitor started, and its wait status once reaped (whoever reaped it). */
+static pid_t leader;
+static int leader_status, leader_reaped;
+
+/* Reaps one child (waitpid's flags); the leader's status is kept for its record. */
+static pid_t reap(int flags) {
+  int status;
+  pid_t got = waitpid(-1, &status, flags);
+  if (got > 0 && got == leader) {
+    leader_status = status;
+    leader_reaped = 1;
+  }
+  return got;
+}
+
+/* Reaps children: every one left (flags 0), or those already ended (WNOHANG). */
+static void reap_while(int flags) {
+  for (;;) {
+    pid_t got = reap(flags);
+    if (got <= 0 && !(got < 0 && errno == EINTR)) return;
   }
 }
 
-/* Reaps every child left (the killed tree's orphans are reparented to us before their parent can be reaped). */
-static void reap_all(void) {
+/*
+ * Calls `visit` for every running (not zombie) child of this process, found in
+ * /proc. A child's pid cannot be reused before its parent reaps it, so a child
+ * seen here is still that process when we signal it.
+ */
+static void each_running_child(void (*visit)(pid_t)) {
+  DIR *proc = opendir("/proc");
+  if (!proc) return;
+  struct dirent *entry;
+  pid_t self = getpid();
+  while ((entry = readdir(proc))) {
+    char path[300], buf[512], state;
+    int ppid;
+    pid_t pid = (pid_t)strtol(entry->d_name, NULL, 10);
+    if (pid <= 0) continue;
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    char *p = n > 0 ? (buf[n] = 0, strrchr(buf, ')')) : NULL;
+    if (!p || p[1] != ' ' || sscanf(p + 2, "%c %d", &state, &ppid) != 2) continue;
+    if (ppid == self && state != 'Z' && state != 'X') visit(pid);
+  }
+  closedir(proc);
+}
+
+static int killed;
+static void kill_child(pid_t pid) {
+  kill(pid, SIGKILL);
+  killed++;
+}
+
+/*
+ * SIGKILLs every process this monitor reaps: its descendants, including those
+ * that left the process group with setsid. Only our own children are signalled
+ * (nobody else can reap them, so no pid is a stranger's); a grandchild becomes
+ * our child when its parent dies (we are its subreaper), and is killed in the
+ * next round. Between rounds we wait for a child to end, and reap it.
+ */
+static void kill_tree(void) {
   for (;;) {
-    if (waitpid(-1, NULL, 0) > 0 || errno == EINTR) continue;
-    return;
+    killed = 0;
+    each_running_child(kill_child);
+    if (!killed) return;
+    while (reap(0) < 0 && errno == EINTR) {
+    }
+    reap_while(WNOHANG);
   }
 }
 
@@ -289,6 +309,7 @@ static void monitor(struct request *r) {
   int err = 0;
   ssize_t n = pid < 0 ? -1 : read(fds[0], &err, sizeof err);
   close(fds[0]);
+  leader = pid;
   if (pid < 0 || n > 0) {
     if (pid < 0) err = errno;
     else waitpid(pid, NULL, 0);
@@ -298,29 +319,39 @@ static void monitor(struct request *r) {
   unsigned long long started = start_time(pid), self = start_time(getpid());
   snprintf(line, sizeof line, "%s %d %llu %d %llu %lld", r->gen, (int)pid, started, (int)getpid(), self, forked);
   write_record_line(record, 0, line);
+
+  /* A start that timed out is given up: its record unlinked. Whatever this one started must not run on. */
+  struct stat record_stat;
+  if (fstat(record, &record_stat) == 0 && record_stat.st_nlink == 0) {
+    kill_tree();
+    reap_while(0);
+    say_failed(r->req, ECANCELED, "its start was given up (the record was removed)");
+    _exit(1);
+  }
   snprintf(line, sizeof line, "S %s %d %d %lld %llu %llu\n", r->req, (int)pid, (int)getpid(), now_ms(), started, self);
   say(line);
 
-  int ending = 0;
+  int ending = 0, recorded = 0;
   for (;;) {
-    int status;
-    pid_t got = waitpid(-1, &status, WNOHANG);
-    if (got < 0 && errno == ECHILD) break;
-    if (got == pid) {
+    pid_t got = reap(WNOHANG);
+    int err = errno;
+    if (leader_reaped && !recorded) {
       /* Nothing of a container outlives its init, nor of a process told to end: its exit is recorded once all of it is gone. */
       if (r->init || ending) {
         kill_tree();
-        reap_all();
+        reap_while(0);
       }
-      int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+      int code = WIFEXITED(leader_status) ? WEXITSTATUS(leader_status) : -1;
+      int sig = WIFSIGNALED(leader_status) ? WTERMSIG(leader_status) : 0;
       long long at = now_ms();
       snprintf(line, sizeof line, "%s %d %d %lld %lld", r->gen, code, sig, at, boot_ns());
       write_record_line(record, 1, line);
       snprintf(line, sizeof line, "X %s %d %d %lld\n", r->req, code, sig, at);
       say(line);
+      recorded = 1;
     }
     if (got > 0) continue; /* an orphan of the tree: reaped, nothing to record */
+    if (got < 0 && err == ECHILD) break;
     if (end_requested) {
       end_requested = 0;
       ending = 1;
@@ -365,6 +396,8 @@ static void launch_synced(struct request *r) {
     say_failed(r->req, errno, strerror(errno));
     _exit(1);
   }
+  /* A program that daemonises (conmon) leaves its daemon to us, not to the zygote, which kills what it is left. */
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
   snprintf(line, sizeof line, "P %s %d\n", r->req, (int)pid);
   say(line);
   char message[3800];
@@ -387,8 +420,70 @@ static void launch_synced(struct request *r) {
     reported = 1;
   }
   if (!reported) say_failed(r->req, 0, "exited without reporting on its sync pipe");
-  waitpid(pid, NULL, 0);
+  reap_while(0); /* the daemon too: we stay while it runs */
   _exit(0);
+}
+
+/*
+ * The zygote's own children: its monitors and sync helpers. It is a child
+ * subreaper, so the orphans of a monitor that died (killed by its own job)
+ * come to it: it SIGKILLs every child that is not one of its own, as their
+ * monitor would have, and reaps them all.
+ */
+static pid_t *own;
+static size_t own_count, own_cap;
+
+static void add_own(pid_t pid) {
+  if (own_count == own_cap) {
+    own_cap = own_cap ? own_cap * 2 : 64;
+    own = realloc(own, own_cap * sizeof *own);
+    if (!own) exit(1);
+  }
+  own[own_count++] = pid;
+}
+
+static void kill_stranger(pid_t pid) {
+  for (size_t i = 0; i < own_count; i++)
+    if (own[i] == pid) return;
+  kill(pid, SIGKILL);
+}
+
+/*
+ * Continues a monitor its job stopped (even before it reported the start),
+ * reaps the children that ended and, if any did, kills the orphans (and
+ * theirs) that came to us.
+ */
+static void tend_children(void) {
+  int reaped = 0;
+  for (;;) {
+    int status;
+    pid_t got = waitpid(-1, &status, WNOHANG | WUNTRACED);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;
+    if (WIFSTOPPED(status)) {
+      kill(got, SIGCONT);
+      continue;
+    }
+    reaped = 1;
+    for (size_t i = 0; i < own_count; i++)
+      if (own[i] == got) {
+        own[i] = own[--own_count];
+        break;
+      }
+  }
+  if (reaped) each_running_child(kill_stranger);
+}
+
+/* Waits until stdin has bytes (or its end), tending children whenever one ends. */
+static void wait_for_input(void) {
+  sigset_t unblocked;
+  sigprocmask(SIG_SETMASK, NULL, &unblocked);
+  sigdelset(&unblocked, SIGCHLD);
+  struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN, .revents = 0};
+  for (;;) {
+    tend_children();
+    if (ppoll(&p, 1, NULL, &unblocked) >= 0 || errno != EINTR) return;
+  }
 }
 
 /* Reads NUL-terminated fields from stdin, one request at a time. */
@@ -408,6 +503,7 @@ static char *field(void) {
       buf = realloc(buf, cap);
       if (!buf) exit(1);
     }
+    wait_for_input();
     ssize_t n = read(STDIN_FILENO, buf + len, cap - len);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) exit(0); /* the supervisor closed our stdin: no more requests */
@@ -426,9 +522,16 @@ int main(int argc, char **argv) {
     return 2;
   }
   inherited_umask = umask(077);
-  signal(SIGCHLD, SIG_IGN); /* monitors are reaped by the kernel */
+  /* SIGCHLD is taken only while waiting for input (ppoll), where children are tended. */
+  sigset_t child;
+  sigemptyset(&child);
+  sigaddset(&child, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &child, NULL);
+  struct sigaction on_chld = {.sa_handler = on_child};
+  sigaction(SIGCHLD, &on_chld, NULL);
   signal(SIGPIPE, SIG_IGN);
   prctl(PR_SET_PDEATHSIG, SIGKILL); /* requests left in the pipe of a dead supervisor are never carried out */
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
   for (;;) {
     /* compact the buffer between requests */
     if (pos > 0) {
@@ -466,6 +569,8 @@ int main(int argc, char **argv) {
         monitor(&r);
       } else if (m < 0) {
         say_failed(r.req, errno, strerror(errno));
+      } else {
+        add_own(m);
       }
     }
     free(argo);

@@ -19,10 +19,11 @@ import { lookPath } from '../os/find-binary.js';
 import { ShimClient } from './shim-client.js';
 import { moveAside } from '../os/quarantine.js';
 import { readRecord, RECORD_SUFFIX, reserveRecord, type StartRecord } from './shim-records.js';
-import { isSameProcess, killConfirmed, killConfirmedGroup, readIfPresent } from '../os/os-process.js';
+import { isSameProcess, killConfirmed, killConfirmedGroup, processState, readIfPresent } from '../os/os-process.js';
 import { judgeProcess, type Fate } from './process-restore.js';
 import type { StoredContainer } from '../journal/projection.js';
 import type { LogFile } from '../os/process-log.js';
+import type { Logger } from 'pino';
 
 interface LiveProcess {
   /** Leader of the process's own group (0 until it has started), and its start time: signals go only to that very process. */
@@ -34,6 +35,8 @@ interface LiveProcess {
   /** Its exit has been reported (or is being reported by restore): reported once, never again. */
   exited: boolean;
   startedAt?: Date;
+  /** How often the watchdog found its monitor stopped (by the job: it is the monitor's child) and continued it. */
+  monitorStops?: number;
 }
 
 interface ContainerState {
@@ -42,7 +45,7 @@ interface ContainerState {
   spec: ProcessSpec;
   processes: Map<string, LiveProcess>;
   initExited: boolean;
-  /** Set for processes adopted after a restart: their monitors report through exit files only. */
+  /** Set for processes adopted after a restart: their monitors report through their records only. */
   watcher?: FSWatcher;
 }
 
@@ -95,13 +98,20 @@ async function untilStopped(proc: LiveProcess, stopped: boolean): Promise<void> 
 const NOT_STARTED = { pid: 0, startTime: 0, monitorPid: 0, monitorStartTime: 0 };
 
 /**
- * Ends a process and everything its monitor reaps, setsid'd descendants
- * included: the monitor, confirmed by pid and start time, is asked to, as it is
- * their parent and cannot mistake a reused pid for them. Nothing to do once the
- * monitor is gone: it leaves only when nothing of its tree is left.
+ * Asks a process's monitor, confirmed by pid and start time, to end everything
+ * it reaps, setsid'd descendants included: it alone can reap them, so it cannot
+ * mistake a reused pid for one of them. SIGCONT, should the job have stopped it.
+ * A monitor that is gone can no longer be asked: a monitor that ended by itself
+ * left nothing of its tree; one that was killed left its orphans to its zygote
+ * (which kills them) or, with no zygote running, to the system's reaper.
  */
 function endTree(proc: Pick<LiveProcess, 'monitorPid' | 'monitorStartTime'>): void {
-  killConfirmed(proc.monitorPid, proc.monitorStartTime, 'SIGTERM');
+  if (killConfirmed(proc.monitorPid, proc.monitorStartTime, 'SIGTERM')) killConfirmed(proc.monitorPid, proc.monitorStartTime, 'SIGCONT');
+}
+
+/** A process whose container dir was lost: one never journaled as started never started; a started one's end is unknown. */
+function lostFate(status: 'created' | 'running' | 'paused'): Fate {
+  return status === 'created' ? { kind: 'never-started' } : { kind: 'exited', started: { ...NOT_STARTED, startedNs: 0n }, exit: lostExit('state-lost') };
 }
 
 function processSpecOf(spec: ContainerSpec): ProcessSpec {
@@ -111,8 +121,10 @@ function processSpecOf(spec: ContainerSpec): ProcessSpec {
   return spec;
 }
 
-/** How often monitors are checked for having died without a word. */
+/** How often monitors are checked for having died without a word, or been stopped. */
 const MONITOR_CHECK_MS = 1_000;
+/** A monitor found stopped this often is a job's hostage: it is killed with its tree, as lost. */
+const MONITOR_STOPS_TOLERATED = 3;
 
 /**
  * The embedded runtime: a container is an init process and its execs, each the
@@ -132,9 +144,9 @@ export class ProcessRuntime implements Runtime {
   constructor(
     private readonly containersDir: string,
     private readonly startTimeoutMs: number,
-    shimPath?: string,
+    private readonly logger: Logger,
   ) {
-    this.shim = new ShimClient(shimPath);
+    this.shim = new ShimClient();
     // Left referenced on purpose: like a server, an open supervisor keeps Node running until close().
     this.watchdog = setInterval(() => this.checkMonitors(), MONITOR_CHECK_MS);
   }
@@ -194,13 +206,13 @@ export class ProcessRuntime implements Runtime {
 
     for (const proc of processesToRestore(stored, dir, RECORD_SUFFIX)) {
       if (proc.status === 'exited') {
-        state.processes.set(proc.id, { ...NOT_STARTED, exited: true });
+        // Its monitor may still reap descendants it left: init's exit and delete end them through it.
+        const monitor = readRecord(dir, proc.id).started;
+        state.processes.set(proc.id, { ...NOT_STARTED, monitorPid: monitor?.monitorPid ?? 0, monitorStartTime: monitor?.monitorStartTime ?? 0, exited: true });
         if (proc.id === INIT) state.initExited = true;
         continue;
       }
-      const fate: Fate = lost
-        ? { kind: 'exited', started: { ...NOT_STARTED, startedNs: 0n }, exit: lostExit('state-lost') }
-        : judgeProcess(dir, proc.id, (started) => killConfirmedGroup(started.pid, started.startTime, 'SIGKILL'));
+      const fate: Fate = lost ? lostFate(proc.status) : judgeProcess(dir, proc.id, (started) => killConfirmedGroup(started.pid, started.startTime, 'SIGKILL'));
       if (fate.kind === 'never-started') {
         // Published as running but nothing on disk says it ever ran: its end cannot be known.
         if (proc.status === 'running') restored.exits.push({ processId: proc.id, exit: lostExit('shim-lost') });
@@ -239,8 +251,19 @@ export class ProcessRuntime implements Runtime {
   private recordChanged(state: ContainerState, file: string | null): void {
     if (!file?.endsWith(RECORD_SUFFIX)) return;
     const processId = file.slice(0, -RECORD_SUFFIX.length);
-    const recorded = readRecord(state.dir, processId).exited;
-    if (recorded) this.deliver(state, processId, recorded.exit);
+    this.guarded(`reading the record of ${processId} of ${state.id}`, () => {
+      const recorded = readRecord(state.dir, processId).exited;
+      if (recorded) this.deliver(state, processId, recorded.exit);
+    });
+  }
+
+  /** Runs a check of a timer or watcher: what it cannot do is logged (and retried at the next check), never thrown. */
+  private guarded(what: string, check: () => void): void {
+    try {
+      check();
+    } catch (err) {
+      this.logger.error({ err }, `process runtime: ${what} failed`);
+    }
   }
 
   async start(id: string): Promise<StartedProcess> {
@@ -278,7 +301,11 @@ export class ProcessRuntime implements Runtime {
       live.startedAt = started.startedAt;
     } catch (err) {
       state.processes.delete(processId);
-      throw new BerthError('runtime-error', `cannot start ${processId} of ${id}: ${(err as Error).message}`);
+      // The attempt is given up: a monitor yet to open its record refuses to start, one that did start is
+      // ended by the shim client, and no restore finds it.
+      rmSync(join(state.dir, `${processId}${RECORD_SUFFIX}`), { force: true });
+      const code = (err as NodeJS.ErrnoException).code === 'ENOSPC' ? 'disk-full' : 'runtime-error';
+      throw new BerthError(code, `cannot start ${processId} of ${id}: ${(err as Error).message}`, { cause: err });
     }
     if (processId !== INIT && state.initExited) {
       // Init ended while this exec was starting: no exec may run after init was reaped.
@@ -289,7 +316,7 @@ export class ProcessRuntime implements Runtime {
     return { pid: live.pid, startedAt: live.startedAt };
   }
 
-  /** Reports an exit exactly once, however many ways it was learned (shim report, exit file, watchdog). */
+  /** Reports an exit exactly once, however many ways it was learned (shim report, record, watchdog). */
   private deliver(state: ContainerState, processId: string, exit: ExitInfo): void {
     const live = state.processes.get(processId);
     if (!live || live.exited) return;
@@ -308,19 +335,36 @@ export class ProcessRuntime implements Runtime {
     for (const proc of state.processes.values()) endTree(proc);
   }
 
-  /**
-   * A monitor that died without recording an exit leaves nobody to report it: the
-   * exit is 'shim-lost' (255), and whatever is left of the process is killed.
-   */
   private checkMonitors(): void {
     for (const state of this.containers.values()) {
       for (const [processId, live] of state.processes) {
-        if (live.exited || live.monitorPid <= 0 || isSameProcess(live.monitorPid, live.monitorStartTime)) continue;
-        const recorded = readRecord(state.dir, processId).exited?.exit;
-        if (!recorded) killConfirmedGroup(live.pid, live.startTime, 'SIGKILL');
-        this.deliver(state, processId, recorded ?? lostExit('shim-lost'));
+        if (live.exited || live.monitorPid <= 0) continue;
+        this.guarded(`checking the monitor of ${processId} of ${state.id}`, () => this.checkMonitor(state, processId, live));
       }
     }
+  }
+
+  /**
+   * A monitor that died without recording an exit leaves nobody to report it: the
+   * exit is 'shim-lost' (255), and whatever is left of the process is killed. A
+   * stopped one (its job, its child, may stop it) is continued, so an exit is
+   * never held up; one that keeps being stopped is killed with its tree, as lost.
+   */
+  private checkMonitor(state: ContainerState, processId: string, live: LiveProcess): void {
+    if (isSameProcess(live.monitorPid, live.monitorStartTime)) {
+      if (processState(live.monitorPid) !== 'T') return;
+      live.monitorStops = (live.monitorStops ?? 0) + 1;
+      if (live.monitorStops <= MONITOR_STOPS_TOLERATED) {
+        killConfirmed(live.monitorPid, live.monitorStartTime, 'SIGCONT');
+        return;
+      }
+      this.logger.warn({ container: state.id, process: processId }, 'process runtime: a monitor kept being stopped by its job; killed with its tree');
+      // Its orphans come to the zygote, which kills them (see berth-shim.c).
+      killConfirmed(live.monitorPid, live.monitorStartTime, 'SIGKILL');
+    }
+    const recorded = readRecord(state.dir, processId).exited?.exit;
+    if (!recorded) killConfirmedGroup(live.pid, live.startTime, 'SIGKILL');
+    this.deliver(state, processId, recorded ?? lostExit('shim-lost'));
   }
 
   async signal(id: string, processId: string, signal: ResolvedSignal): Promise<void> {
@@ -333,8 +377,14 @@ export class ProcessRuntime implements Runtime {
   /** Settles once every live process is really stopped, as `runc pause` waits for FROZEN. */
   async pause(id: string): Promise<void> {
     const live = [...this.state(id).processes.values()].filter((proc) => !proc.exited);
-    for (const proc of live) killConfirmedGroup(proc.pid, proc.startTime, 'SIGSTOP');
-    await Promise.all(live.map((proc) => untilStopped(proc, true)));
+    try {
+      for (const proc of live) killConfirmedGroup(proc.pid, proc.startTime, 'SIGSTOP');
+      await Promise.all(live.map((proc) => untilStopped(proc, true)));
+    } catch (err) {
+      // Not paused: nothing may stay stopped while the registry says running.
+      for (const proc of live) killConfirmedGroup(proc.pid, proc.startTime, 'SIGCONT');
+      throw err;
+    }
   }
 
   async resume(id: string): Promise<void> {

@@ -77,17 +77,21 @@ export class ShimClient {
     (zygote.stdin as Writable & { unref?: () => void }).unref?.();
     zygote.stdin.on('error', () => {}); // a dead zygote is reported through its exit below
     createInterface({ input: zygote.stdout }).on('line', (line) => this.report(line));
-    zygote.once('exit', (code, signal) => {
-      if (this.zygote === zygote) this.zygote = undefined;
-      // Requests it had not answered never will be; monitors it had forked still report.
-      for (const [id, inflight] of this.inflight) {
-        if (!this.started.has(id)) {
-          this.inflight.delete(id);
-          inflight.failed(new Error(`berth-shim exited (${signal ?? code}) before starting the process`));
-        }
-      }
-    });
+    zygote.once('exit', (code, signal) => this.lost(zygote, `berth-shim exited (${signal ?? code}) before starting the process`));
+    // It could not be started at all (EACCES, EAGAIN under RLIMIT_NPROC): the next request tries again.
+    zygote.on('error', (err) => this.lost(zygote, `cannot run berth-shim: ${err.message}`));
     return zygote;
+  }
+
+  /** The zygote is gone: requests it had not answered never will be; monitors it had forked still report. */
+  private lost(zygote: ChildProcessByStdio<Writable, Readable, null>, why: string): void {
+    if (this.zygote === zygote) this.zygote = undefined;
+    for (const [id, inflight] of this.inflight) {
+      if (!this.started.has(id)) {
+        this.inflight.delete(id);
+        inflight.failed(new BerthError('runtime-error', why));
+      }
+    }
   }
 
   private report(line: string): void {
@@ -196,7 +200,7 @@ export class ShimClient {
 
   /**
    * Ends the zygote; monitors already started live on until their processes end.
-   * Their reports are no longer anyone's business here: the exit files they write
+   * Their reports are no longer anyone's business here: the records they write
    * are what the next supervisor of this state dir reads.
    */
   close(): void {
