@@ -140,7 +140,7 @@ function createRuntime(options: SupervisorOptions, stateDir: string, logger: Log
         conmon: findBinary(options.conmonPath ?? 'conmon', 'conmon'),
         runtimeArgs,
         cgroupParent: systemd ? undefined : (cgroupParent ?? defaultCgroupParent(stateDir)),
-      });
+      }, logger);
     }
   }
 }

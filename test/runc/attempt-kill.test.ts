@@ -1,3 +1,4 @@
+import { pino } from 'pino';
 import { spawn } from 'node:child_process';
 import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -93,7 +94,7 @@ exec conmon "$@"`,
     // What a restarted supervisor's runtime is given: c running, e never journaled.
     const runtime = new RuncRuntime(join(stateDir, 'containers'), join(stateDir, 'checkpoints'), 10_000, {
       runc: 'runc', conmon: 'conmon', runtimeArgs: ['--root', join(stateDir, 'runc')], cgroupParent: undefined,
-    });
+    }, pino({ level: 'silent' }));
     try {
       const stored = { id: 'c', status: 'running', processes: [{ id: 'init', status: 'running' }], spec: { bundle }, labels: {}, createdAt: new Date() } as const;
       const restored = runtime.restore({ ...stored, processes: [...stored.processes] });

@@ -17,6 +17,7 @@ import { exitFrom, lostExit } from '../os/exit-status.js';
 import { initExitJournaled, initLast, processesToRestore, type ExitListener, type RestoredContainer, type Runtime, type StartedProcess } from '../runtime.js';
 import { lookPath } from '../os/find-binary.js';
 import { ShimClient } from './shim-client.js';
+import { guarded } from '../os/guarded.js';
 import { moveAside } from '../os/quarantine.js';
 import { readRecord, RECORD_SUFFIX, reserveRecord, type StartRecord } from './shim-records.js';
 import { isSameProcess, killConfirmed, killConfirmedGroup, processState, readIfPresent } from '../os/os-process.js';
@@ -251,20 +252,12 @@ export class ProcessRuntime implements Runtime {
   private recordChanged(state: ContainerState, file: string | null): void {
     if (!file?.endsWith(RECORD_SUFFIX)) return;
     const processId = file.slice(0, -RECORD_SUFFIX.length);
-    this.guarded(`reading the record of ${processId} of ${state.id}`, () => {
+    guarded(this.logger, `process runtime: reading the record of ${processId} of ${state.id}`, () => {
       const recorded = readRecord(state.dir, processId).exited;
       if (recorded) this.deliver(state, processId, recorded.exit);
     });
   }
 
-  /** Runs a check of a timer or watcher: what it cannot do is logged (and retried at the next check), never thrown. */
-  private guarded(what: string, check: () => void): void {
-    try {
-      check();
-    } catch (err) {
-      this.logger.error({ err }, `process runtime: ${what} failed`);
-    }
-  }
 
   async start(id: string): Promise<StartedProcess> {
     const state = this.state(id);
@@ -339,7 +332,7 @@ export class ProcessRuntime implements Runtime {
     for (const state of this.containers.values()) {
       for (const [processId, live] of state.processes) {
         if (live.exited || live.monitorPid <= 0) continue;
-        this.guarded(`checking the monitor of ${processId} of ${state.id}`, () => this.checkMonitor(state, processId, live));
+        guarded(this.logger, `process runtime: checking the monitor of ${processId} of ${state.id}`, () => this.checkMonitor(state, processId, live));
       }
     }
   }

@@ -1,9 +1,11 @@
 import { existsSync, mkdirSync, watch } from 'node:fs';
+import type { Logger } from 'pino';
 import { join } from 'node:path';
 import type { ExitInfo } from '../../types.js';
 import { INIT } from '../../validate.js';
 import { isSameProcess, killConfirmed } from '../os/os-process.js';
 import { lostExit } from '../os/exit-status.js';
+import { guarded } from '../os/guarded.js';
 import type { ExitListener } from '../runtime.js';
 import { readExit, type Attempt } from './monitor-records.js';
 import type { RuncCli } from './runc-cli.js';
@@ -18,7 +20,10 @@ export class ExitWatch {
   private listener: ExitListener = () => {};
   private oomListener: (containerId: string) => void = () => {};
 
-  constructor(private readonly runc: RuncCli) {}
+  constructor(
+    private readonly runc: RuncCli,
+    private readonly logger: Logger,
+  ) {}
 
   onExit(listener: ExitListener): void {
     this.listener = listener;
@@ -30,7 +35,8 @@ export class ExitWatch {
 
   watchOom(state: RuncContainer, initAttempt: Attempt): void {
     mkdirSync(initAttempt.persistDir, { recursive: true, mode: 0o700 });
-    state.oomWatcher = watch(initAttempt.persistDir, () => this.oomFileAppeared(state));
+    state.oomWatcher = watch(initAttempt.persistDir, () => guarded(this.logger, `runc runtime: looking for an OOM kill in ${state.id}`, () => this.oomFileAppeared(state)));
+    state.oomWatcher.on('error', (err) => this.logger.warn({ err }, `runc runtime: watching ${state.id} for OOM kills stopped`));
     state.oomWatcher.unref();
   }
 
@@ -44,7 +50,8 @@ export class ExitWatch {
   }
 
   watchExit(state: RuncContainer, processId: string, proc: RuncProcess): void {
-    proc.watcher = watch(proc.attempt!.exitDir, () => this.exitFileAppeared(state, processId));
+    proc.watcher = watch(proc.attempt!.exitDir, () => guarded(this.logger, `runc runtime: reading the exit of ${processId} of ${state.id}`, () => this.exitFileAppeared(state, processId)));
+    proc.watcher.on('error', (err) => this.logger.warn({ err }, `runc runtime: watching the exit of ${processId} of ${state.id} stopped; the watchdog still looks`));
     proc.watcher.unref();
   }
 

@@ -2,6 +2,8 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BerthError } from '../../errors.js';
 import type { CheckpointOptions, ContainerSpec, ContainerStats, LinuxResources, ProcessSpec } from '../../types.js';
+import type { Logger } from 'pino';
+import { guarded } from '../os/guarded.js';
 import { INIT, type ResolvedSignal } from '../../validate.js';
 import { launchConmon } from './conmon.js';
 import { ShimClient } from '../process/shim-client.js';
@@ -52,11 +54,15 @@ export class RuncRuntime implements Runtime {
     private readonly checkpointsDir: string,
     private readonly startTimeoutMs: number,
     private readonly options: RuncOptions,
+    logger: Logger,
   ) {
     this.runc = new RuncCli(options.runc, options.runtimeArgs);
-    this.exits = new ExitWatch(this.runc);
+    this.exits = new ExitWatch(this.runc, logger);
     // Left referenced on purpose: like a server, an open supervisor keeps Node running until close().
-    this.watchdog = setInterval(() => this.exits.checkMonitors(this.containers.values()), MONITOR_CHECK_MS);
+    this.watchdog = setInterval(
+      () => guarded(logger, 'runc runtime: checking the conmons', () => this.exits.checkMonitors(this.containers.values())),
+      MONITOR_CHECK_MS,
+    );
   }
 
   onExit(listener: ExitListener): void {
