@@ -182,22 +182,32 @@ static void reap_while(int flags) {
 }
 
 /*
- * Calls `visit` for every running (not zombie) child of this process, found in
- * /proc. A child's pid cannot be reused before its parent reaps it, so a child
- * seen here is still that process when we signal it.
+ * Calls `visit` for every child of this process. A child's pid cannot be
+ * reused before its parent reaps it, so a child seen here is still that process
+ * when we signal it. The kernel's list of our children is read when it has one
+ * (CONFIG_PROC_CHILDREN); otherwise every process in /proc is looked at.
  */
 static void each_running_child(void (*visit)(pid_t)) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+  FILE *children = fopen(path, "re");
+  if (children) {
+    long pid;
+    while (fscanf(children, "%ld", &pid) == 1) visit((pid_t)pid);
+    fclose(children);
+    return;
+  }
   DIR *proc = opendir("/proc");
   if (!proc) return;
   struct dirent *entry;
   pid_t self = getpid();
   while ((entry = readdir(proc))) {
-    char path[300], buf[512], state;
+    char stat_path[300], buf[512], state;
     int ppid;
     pid_t pid = (pid_t)strtol(entry->d_name, NULL, 10);
     if (pid <= 0) continue;
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    snprintf(stat_path, sizeof stat_path, "/proc/%d/stat", (int)pid);
+    int fd = open(stat_path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) continue;
     ssize_t n = read(fd, buf, sizeof buf - 1);
     close(fd);
@@ -450,11 +460,11 @@ static void kill_stranger(pid_t pid) {
 
 /*
  * Continues a monitor its job stopped (even before it reported the start),
- * reaps the children that ended and, if any did, kills the orphans (and
- * theirs) that came to us.
+ * reaps the children that ended and, if one was killed or failed, kills the
+ * orphans (and theirs) that came to us.
  */
 static void tend_children(void) {
-  int reaped = 0;
+  int orphans_possible = 0;
   for (;;) {
     int status;
     pid_t got = waitpid(-1, &status, WNOHANG | WUNTRACED);
@@ -464,14 +474,15 @@ static void tend_children(void) {
       kill(got, SIGCONT);
       continue;
     }
-    reaped = 1;
+    /* A monitor or helper that ended by itself had reaped all of its own first: only one that was killed, or failed, leaves orphans. */
+    if (WIFSIGNALED(status) || WEXITSTATUS(status) != 0) orphans_possible = 1;
     for (size_t i = 0; i < own_count; i++)
       if (own[i] == got) {
         own[i] = own[--own_count];
         break;
       }
   }
-  if (reaped) each_running_child(kill_stranger);
+  if (orphans_possible) each_running_child(kill_stranger);
 }
 
 /* Waits until stdin has bytes (or its end), tending children whenever one ends. */

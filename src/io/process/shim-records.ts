@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExitInfo } from '../../types.js';
 import { exitFrom } from '../os/exit-status.js';
@@ -49,8 +49,9 @@ export function reserveRecord(dir: string, processId: string): string {
   const path = join(dir, `${processId}${RECORD_SUFFIX}`);
   const fd = openSync(`${path}.tmp`, 'w', 0o600);
   try {
+    // Written whole now, so its blocks are the file's before the process runs; no fsync: like the exit
+    // written into it later, it must survive a crash of the supervisor, not a power loss.
     writeSync(fd, line(generation) + line(''));
-    fsyncSync(fd);
     renameSync(`${path}.tmp`, path);
   } catch (err) {
     rmSync(`${path}.tmp`, { force: true }); // a full disk leaves no half-reserved record behind
