@@ -388,6 +388,8 @@ static void launch_synced(struct request *r) {
   helper_pipe(r, fds);
   pid_t pid = fork();
   if (pid == 0) {
+    /* As a monitor does before it forks: a launch its supervisor can no longer learn of is not made. */
+    if (supervisor_gone()) _exit(1);
     reset_signals();
     setpgid(0, 0);
     int null = open("/dev/null", O_RDWR);

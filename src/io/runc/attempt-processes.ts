@@ -55,15 +55,33 @@ export function childStartTime(pid: number, conmonPid: number, conmonStartTime: 
 }
 
 /**
- * SIGKILLs what the conmon of an attempt monitors: its children (runc, and the
- * process runc created or exec'd, which conmon adopts as their subreaper), each
+ * A process's descendants, each stopped (pid and start time confirmed) as it is
+ * found, so that none can fork, exit into a reparenting or exec further while
+ * the tree is walked: a `runc exec` caught half-way still holds the process it
+ * is starting in the container as its own child.
+ */
+function stoppedDescendants(root: number): NamedProcess[] {
+  const found: NamedProcess[] = [];
+  const queue = childrenOf(root);
+  for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+    if (!killConfirmed(next.pid, next.startTime, 'SIGSTOP')) continue;
+    found.push(next);
+    queue.push(...childrenOf(next.pid));
+  }
+  return found;
+}
+
+/**
+ * SIGKILLs what the conmon of an attempt monitors: all of its descendants (runc,
+ * and the process runc created or exec'd, with whatever that started), each
  * confirmed by pid and start time, and only while that conmon is confirmed too.
  */
 export function killMonitored(attempt: Attempt): void {
   for (const conmon of processesWhere((pid) => isAttemptConmon(pid, attempt))) {
-    const children = childrenOf(conmon.pid);
-    if (!isSameProcess(conmon.pid, conmon.startTime)) continue; // its pid now names another process: those are not its children
-    for (const child of children) killConfirmed(child.pid, child.startTime, 'SIGKILL');
+    const tree = stoppedDescendants(conmon.pid);
+    // Its pid now names another process: those were not its children, and go on as they were.
+    const signal = isSameProcess(conmon.pid, conmon.startTime) ? 'SIGKILL' : 'SIGCONT';
+    for (const proc of tree) killConfirmed(proc.pid, proc.startTime, signal);
   }
 }
 
