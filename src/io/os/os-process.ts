@@ -28,6 +28,12 @@ export function processStartTime(pid: number): number | undefined {
   return fields && Number(fields[19]);
 }
 
+/** A process's parent (field 4 of /proc/<pid>/stat), or undefined if no such process. */
+export function parentPid(pid: number): number | undefined {
+  const fields = statFields(pid);
+  return fields && Number(fields[1]);
+}
+
 /** A process's scheduler state letter ('R', 'S', 'T', 'Z', ...), or undefined if no such process. */
 export function processState(pid: number): string | undefined {
   return statFields(pid)?.[0];

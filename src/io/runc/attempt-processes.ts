@@ -1,5 +1,5 @@
 import { readdirSync } from 'node:fs';
-import { isSameProcess, killConfirmed, processStartTime, readIfPresent } from '../os/os-process.js';
+import { isSameProcess, killConfirmed, parentPid, processStartTime, readIfPresent } from '../os/os-process.js';
 import type { Attempt } from './monitor-records.js';
 
 /** A process found in /proc, with the start time that confirms it before any signal. */
@@ -29,13 +29,6 @@ export const processesNaming = (fragment: string) => processesWhere((_, args) =>
 
 /** A process's children: what a conmon monitors (it is their subreaper). */
 const childrenOf = (parent: number) => processesWhere((pid) => parentPid(pid) === parent);
-
-/** A process's parent (field 4 of /proc/<pid>/stat), or undefined if it is gone. */
-function parentPid(pid: number): number | undefined {
-  const stat = readIfPresent(`/proc/${pid}/stat`);
-  const ppid = stat?.slice(stat.lastIndexOf(')') + 2).split(' ')[1];
-  return ppid === undefined ? undefined : Number(ppid);
-}
 
 /** Whether a process is the conmon of an attempt: only that conmon names the attempt's exit dir. */
 export const isAttemptConmon = (pid: number, attempt: Attempt) =>
