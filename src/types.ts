@@ -34,6 +34,52 @@ export interface ProcessSpec {
   env?: Record<string, string>;
   /** Absolute or relative to the supervisor's cwd; must exist. */
   cwd?: string;
+  /** Who the process runs as (process runtime: only under a root supervisor). An exec defaults to its container's. */
+  user?: ProcessUser;
+  /** Resource limits set before the program starts. An exec defaults to its container's. */
+  rlimits?: ProcessRlimit[];
+}
+
+/** OCI's `process.user`: the ids a process runs as; no supplementary groups unless `additionalGids` names them. */
+export interface ProcessUser {
+  uid: number;
+  gid: number;
+  additionalGids?: number[];
+}
+
+/** The kernel's resource limits, by OCI's names (`setrlimit(2)`). */
+export const RLIMIT_TYPES = [
+  'RLIMIT_AS',
+  'RLIMIT_CORE',
+  'RLIMIT_CPU',
+  'RLIMIT_DATA',
+  'RLIMIT_FSIZE',
+  'RLIMIT_LOCKS',
+  'RLIMIT_MEMLOCK',
+  'RLIMIT_MSGQUEUE',
+  'RLIMIT_NICE',
+  'RLIMIT_NOFILE',
+  'RLIMIT_NPROC',
+  'RLIMIT_RSS',
+  'RLIMIT_RTPRIO',
+  'RLIMIT_RTTIME',
+  'RLIMIT_SIGPENDING',
+  'RLIMIT_STACK',
+] as const;
+export type RlimitType = (typeof RLIMIT_TYPES)[number];
+
+/**
+ * "Unlimited" (the kernel's RLIM_INFINITY, 2^64 - 1). OCI's config.json writes it
+ * as 18446744073709551615, which a JavaScript number holds as 2^64; finite limits
+ * must be safe integers (up to 2^53 - 1), so no limit is silently rounded.
+ */
+export const RLIM_INFINITY = 2 ** 64;
+
+/** OCI's `process.rlimits` entry: soft <= hard, each a safe integer or RLIM_INFINITY. */
+export interface ProcessRlimit {
+  type: RlimitType;
+  soft: number;
+  hard: number;
 }
 
 /** An OCI bundle: a directory with config.json and its rootfs (runc runtime). */

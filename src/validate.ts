@@ -1,6 +1,6 @@
 import { constants } from 'node:os';
 import { BerthError } from './errors.js';
-import type { ProcessSpec } from './types.js';
+import { RLIM_INFINITY, RLIMIT_TYPES, type ProcessRlimit, type ProcessSpec, type ProcessUser } from './types.js';
 
 /** Longest container or exec id accepted; ids name directories and must stay short. */
 export const MAX_ID_LENGTH = 64;
@@ -141,13 +141,15 @@ export function validateLabels(value: unknown): Record<string, string> {
 
 /** args, env and cwd of a process (init or exec), each checked so that nothing fails later at start. */
 export function validateProcessFields(value: Record<string, unknown>, what: string): ProcessSpec {
-  const { args, env, cwd } = value;
+  const { args, env, cwd, user, rlimits } = value;
   if (!Array.isArray(args) || args.length === 0) throw spec(`${what}.args must be a non-empty array of strings`);
   // Only the program may not be empty: an empty argument is an ordinary one.
   for (const [i, arg] of args.entries()) if (i === 0 || arg !== '') osString(arg, `${what}.args[${i}]`);
   const checked: ProcessSpec = { args: [...(args as string[])] };
   if (env !== undefined) checked.env = validateEnv(env);
   if (cwd !== undefined) checked.cwd = osString(cwd, `${what}.cwd`);
+  if (user !== undefined) checked.user = validateUser(user, `${what}.user`);
+  if (rlimits !== undefined) checked.rlimits = validateRlimits(rlimits, `${what}.rlimits`);
   const strings = [...checked.args, ...Object.entries(checked.env ?? {}).flat()];
   if (strings.reduce((sum, s) => sum + Buffer.byteLength(s) + 1, 0) > MAX_SPEC_BYTES) {
     throw spec(`${what}: args and env together are larger than ${MAX_SPEC_BYTES} bytes`);
@@ -158,4 +160,56 @@ export function validateProcessFields(value: Record<string, unknown>, what: stri
 /** A process of a container: `init` or an exec id. */
 export function validateProcessId(processId: unknown): string {
   return processId === INIT ? INIT : validateId(processId, 'exec');
+}
+
+/** The largest uid or gid: (uid_t)-1 means "unchanged" to setuid(2), never a user. */
+const MAX_ID = 2 ** 32 - 2;
+/** The kernel's NGROUPS_MAX. */
+const MAX_GROUPS = 65_536;
+
+/** Keys of an object that the API does not know: refused, so nothing asked for is silently ignored. */
+function onlyKeys(value: Record<string, unknown>, keys: readonly string[], what: string): void {
+  const unknown = Object.keys(value).find((key) => !keys.includes(key));
+  if (unknown !== undefined) throw spec(`${what}.${unknown.slice(0, 40)} is not supported; ${what} takes ${keys.join(', ')}`);
+}
+
+/** OCI's process.user, copied: uid and gid, and the supplementary groups (none unless given). */
+export function validateUser(value: unknown, what: string): ProcessUser {
+  const user = optionsObject(value, what, true);
+  onlyKeys(user, ['uid', 'gid', 'additionalGids'], what);
+  const checked: ProcessUser = { uid: integerIn(user.uid, `${what}.uid`, 0, MAX_ID), gid: integerIn(user.gid, `${what}.gid`, 0, MAX_ID) };
+  if (user.additionalGids !== undefined) {
+    const gids = user.additionalGids;
+    if (!Array.isArray(gids) || gids.length > MAX_GROUPS) throw spec(`${what}.additionalGids must be an array of at most ${MAX_GROUPS} gids`);
+    checked.additionalGids = gids.map((gid: unknown, i) => integerIn(gid, `${what}.additionalGids[${i}]`, 0, MAX_ID));
+  }
+  return checked;
+}
+
+/** One limit: a safe integer, or RLIM_INFINITY (what OCI's 18446744073709551615 is as a JavaScript number). */
+function rlimitValue(value: unknown, what: string): number {
+  if (value === RLIM_INFINITY) return value;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw spec(`${what} must be an integer from 0 to 2^53-1, or RLIM_INFINITY (18446744073709551615), not ${shown(value)}`);
+  }
+  return value;
+}
+
+/** OCI's process.rlimits, copied: known types, each at most once, soft <= hard. */
+export function validateRlimits(value: unknown, what: string): ProcessRlimit[] {
+  if (!Array.isArray(value) || value.length > RLIMIT_TYPES.length) throw spec(`${what} must be an array of at most ${RLIMIT_TYPES.length} rlimits`);
+  const seen = new Set<string>();
+  return value.map((entry: unknown, i) => {
+    const where = `${what}[${i}]`;
+    const rlimit = optionsObject(entry, where, true);
+    onlyKeys(rlimit, ['type', 'soft', 'hard'], where);
+    const type = rlimit.type as ProcessRlimit['type'];
+    if (!RLIMIT_TYPES.includes(type)) throw spec(`${where}.type ${shown(rlimit.type)} is not one of ${RLIMIT_TYPES.join(', ')}`);
+    if (seen.has(type)) throw spec(`${where}: ${type} is given twice`);
+    seen.add(type);
+    const soft = rlimitValue(rlimit.soft, `${where}.soft`);
+    const hard = rlimitValue(rlimit.hard, `${where}.hard`);
+    if (soft > hard) throw spec(`${where}: the soft limit of ${type} (${soft}) is above its hard limit (${hard})`);
+    return { type, soft, hard };
+  });
 }

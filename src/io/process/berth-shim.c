@@ -48,18 +48,27 @@
  *
  * A request is a run of NUL-terminated fields:
  *   kind (S: spawn and monitor, I: the same for an init, C: launch with a held sync
- *   pipe), req, dir, proc, gen, cwd, argc, argv..., envc, env...
+ *   pipe), req, dir, proc, gen, cwd, argc, argv..., envc, env..., user, rlimits
+ * where user is empty or "<uid> <gid> [<gid>...]" (the last ones supplementary),
+ * and rlimits is empty or "<RLIMIT_NAME> <soft> <hard> ...", each limit decimal or
+ * "unlimited". The forked process sets the rlimits, then its groups, gid and uid,
+ * and only then execs; the monitor stays root, so it can still record the exit
+ * and kill the tree (and the job can no longer stop or kill it). A value out of
+ * range is refused (F ... EINVAL) before anything is forked.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -68,10 +77,36 @@
 
 extern char **environ;
 
+struct limit {
+  int resource;
+  const char *name;
+  struct rlimit value;
+};
+
+static const struct limit LIMIT_NAMES[] = {
+    {RLIMIT_AS, "RLIMIT_AS", {0, 0}},           {RLIMIT_CORE, "RLIMIT_CORE", {0, 0}},
+    {RLIMIT_CPU, "RLIMIT_CPU", {0, 0}},         {RLIMIT_DATA, "RLIMIT_DATA", {0, 0}},
+    {RLIMIT_FSIZE, "RLIMIT_FSIZE", {0, 0}},     {RLIMIT_LOCKS, "RLIMIT_LOCKS", {0, 0}},
+    {RLIMIT_MEMLOCK, "RLIMIT_MEMLOCK", {0, 0}}, {RLIMIT_MSGQUEUE, "RLIMIT_MSGQUEUE", {0, 0}},
+    {RLIMIT_NICE, "RLIMIT_NICE", {0, 0}},       {RLIMIT_NOFILE, "RLIMIT_NOFILE", {0, 0}},
+    {RLIMIT_NPROC, "RLIMIT_NPROC", {0, 0}},     {RLIMIT_RSS, "RLIMIT_RSS", {0, 0}},
+    {RLIMIT_RTPRIO, "RLIMIT_RTPRIO", {0, 0}},   {RLIMIT_RTTIME, "RLIMIT_RTTIME", {0, 0}},
+    {RLIMIT_SIGPENDING, "RLIMIT_SIGPENDING", {0, 0}}, {RLIMIT_STACK, "RLIMIT_STACK", {0, 0}},
+};
+#define LIMIT_COUNT (sizeof LIMIT_NAMES / sizeof LIMIT_NAMES[0])
+
 struct request {
   char *req, *dir, *proc, *gen, *cwd;
   char **argv, **envp;
   int init;
+  /* Who the process runs as, when has_user: groups holds its ngroups supplementary gids. */
+  int has_user;
+  uid_t uid;
+  gid_t gid;
+  gid_t *groups;
+  size_t ngroups;
+  struct limit limits[LIMIT_COUNT];
+  size_t nlimits;
 };
 
 #define RECORD_LINE 128
@@ -260,6 +295,34 @@ static void helper_pipe(const struct request *r, int fds[2]) {
   _exit(1);
 }
 
+/* Why a forked process could not become the requested one: errno, and the step that failed (empty for open, chdir, exec). */
+struct start_failure {
+  int err;
+  char step[64];
+};
+
+static void start_failed(int errfd, const char *step) {
+  struct start_failure failure = {.err = errno, .step = {0}};
+  snprintf(failure.step, sizeof failure.step, "%s", step);
+  (void)!write(errfd, &failure, sizeof failure);
+  _exit(127);
+}
+
+/* Limits first (raising a hard one needs root), then groups, gid and uid, in the only order that can drop root. */
+static void take_identity(const struct request *r, int errfd) {
+  for (size_t i = 0; i < r->nlimits; i++) {
+    if (setrlimit(r->limits[i].resource, &r->limits[i].value) != 0) {
+      char step[64];
+      snprintf(step, sizeof step, "setrlimit %s", r->limits[i].name);
+      start_failed(errfd, step);
+    }
+  }
+  if (!r->has_user) return;
+  if (setgroups(r->ngroups, r->groups) != 0) start_failed(errfd, "setgroups");
+  if (setgid(r->gid) != 0) start_failed(errfd, "setgid");
+  if (setuid(r->uid) != 0) start_failed(errfd, "setuid");
+}
+
 /* In the forked child: become the process the request describes, or report why not on errfd. */
 static void become(const struct request *r, int errfd) {
   reset_signals();
@@ -268,19 +331,17 @@ static void become(const struct request *r, int errfd) {
   snprintf(log, sizeof log, "%s/%s.log", r->dir, r->proc);
   int out = open(log, O_WRONLY | O_APPEND | O_CREAT, 0600);
   int in = open("/dev/null", O_RDONLY);
-  if (out < 0 || in < 0 || chdir(r->cwd) != 0) goto fail;
+  if (out < 0 || in < 0 || chdir(r->cwd) != 0) start_failed(errfd, "");
   dup2(in, STDIN_FILENO);
   dup2(out, STDOUT_FILENO);
   dup2(out, STDERR_FILENO);
   if (in > STDERR_FILENO) close(in);
   if (out > STDERR_FILENO) close(out);
   umask(inherited_umask);
+  take_identity(r, errfd);
   environ = r->envp; /* so execvp searches the process's own PATH */
   execvp(r->argv[0], r->argv);
-fail:;
-  int err = errno;
-  (void)!write(errfd, &err, sizeof err);
-  _exit(127);
+  start_failed(errfd, "");
 }
 
 /* The monitor: start the process, then reap until nothing is left, recording its exit. */
@@ -316,14 +377,16 @@ static void monitor(struct request *r) {
   }
   long long forked = boot_ns();
   close(fds[1]);
-  int err = 0;
-  ssize_t n = pid < 0 ? -1 : read(fds[0], &err, sizeof err);
+  struct start_failure failure = {.err = 0, .step = {0}};
+  ssize_t n = pid < 0 ? -1 : read(fds[0], &failure, sizeof failure);
   close(fds[0]);
   leader = pid;
   if (pid < 0 || n > 0) {
-    if (pid < 0) err = errno;
+    if (pid < 0) failure.err = errno;
     else waitpid(pid, NULL, 0);
-    say_failed(r->req, err, strerror(err));
+    failure.step[sizeof failure.step - 1] = 0;
+    snprintf(line, sizeof line, "%s%s%s", failure.step, failure.step[0] ? ": " : "", strerror(failure.err));
+    say_failed(r->req, failure.err, line);
     _exit(1);
   }
   unsigned long long started = start_time(pid), self = start_time(getpid());
@@ -499,6 +562,81 @@ static void wait_for_input(void) {
   }
 }
 
+/* One decimal number at *cursor, at most max, followed by a space or the end; 0, or -1 for anything else. */
+static int next_number(const char **cursor, unsigned long long max, unsigned long long *out) {
+  const char *p = *cursor;
+  unsigned long long value = 0;
+  if (*p < '0' || *p > '9') return -1;
+  for (; *p >= '0' && *p <= '9'; p++) {
+    unsigned digit = (unsigned)(*p - '0');
+    if (value > (max - digit) / 10) return -1;
+    value = value * 10 + digit;
+  }
+  if (*p == ' ') p++;
+  else if (*p) return -1;
+  *cursor = p;
+  *out = value;
+  return 0;
+}
+
+/* The largest uid or gid: (uid_t)-1 tells setuid to change nothing. */
+#define MAX_ID 4294967294ULL
+
+/* The user field: "<uid> <gid> [<gid>...]", or empty for the monitor's own identity. */
+static int parse_user(const char *text, struct request *r) {
+  if (!*text) return 0;
+  size_t words = 1;
+  for (const char *c = text; *c; c++) words += *c == ' ';
+  if (words < 2 || words - 2 > NGROUPS_MAX) return -1;
+  unsigned long long id;
+  if (next_number(&text, MAX_ID, &id)) return -1;
+  r->uid = (uid_t)id;
+  if (next_number(&text, MAX_ID, &id)) return -1;
+  r->gid = (gid_t)id;
+  r->groups = calloc(words - 2 + 1, sizeof *r->groups);
+  if (!r->groups) return -1;
+  while (*text) {
+    if (r->ngroups == words - 2 || next_number(&text, MAX_ID, &id)) return -1;
+    r->groups[r->ngroups++] = (gid_t)id;
+  }
+  r->has_user = 1;
+  return 0;
+}
+
+/* A limit: decimal below RLIM_INFINITY, or "unlimited". */
+static int next_limit(const char **cursor, rlim_t *out) {
+  if (strncmp(*cursor, "unlimited", 9) == 0 && ((*cursor)[9] == ' ' || (*cursor)[9] == 0)) {
+    *cursor += (*cursor)[9] ? 10 : 9;
+    *out = RLIM_INFINITY;
+    return 0;
+  }
+  unsigned long long value;
+  if (next_number(cursor, (unsigned long long)RLIM_INFINITY - 1, &value)) return -1;
+  *out = (rlim_t)value;
+  return 0;
+}
+
+/* The rlimits field: "<RLIMIT_NAME> <soft> <hard> ...", each name known and at most once, soft <= hard. */
+static int parse_limits(const char *text, struct request *r) {
+  while (*text) {
+    const struct limit *known = NULL;
+    for (size_t i = 0; i < LIMIT_COUNT && !known; i++) {
+      size_t n = strlen(LIMIT_NAMES[i].name);
+      if (strncmp(text, LIMIT_NAMES[i].name, n) == 0 && text[n] == ' ') known = &LIMIT_NAMES[i];
+    }
+    if (!known || r->nlimits == LIMIT_COUNT) return -1;
+    for (size_t i = 0; i < r->nlimits; i++)
+      if (r->limits[i].resource == known->resource) return -1;
+    text += strlen(known->name) + 1;
+    struct limit *limit = &r->limits[r->nlimits];
+    *limit = *known;
+    if (next_limit(&text, &limit->value.rlim_cur) || next_limit(&text, &limit->value.rlim_max)) return -1;
+    if (limit->value.rlim_cur > limit->value.rlim_max) return -1;
+    r->nlimits++;
+  }
+  return 0;
+}
+
 /* Reads NUL-terminated fields from stdin, one request at a time. */
 static char *buf;
 static size_t len, cap, pos;
@@ -562,15 +700,21 @@ int main(int argc, char **argv) {
     size_t nenv = strtoul(buf + envc_off, NULL, 10);
     size_t *envo = calloc(nenv + 1, sizeof *envo);
     fields(nenv, envo);
+    size_t identity[2];
+    fields(2, identity); /* user, rlimits */
 
     int synced = buf[head[0]] == 'C';
-    struct request r = {buf + head[1], buf + head[2], buf + head[3], buf + head[4], buf + head[5], NULL, NULL, buf[head[0]] == 'I'};
+    struct request r = {.req = buf + head[1], .dir = buf + head[2], .proc = buf + head[3], .gen = buf + head[4], .cwd = buf + head[5], .init = buf[head[0]] == 'I'};
     r.argv = calloc(nargs + 1, sizeof *r.argv);
     r.envp = calloc(nenv + 1, sizeof *r.envp);
     for (size_t i = 0; i < nargs; i++) r.argv[i] = buf + argo[i];
     for (size_t i = 0; i < nenv; i++) r.envp[i] = buf + envo[i];
     if (nargs == 0) {
       say_failed(r.req, EINVAL, "no command");
+    } else if (parse_user(buf + identity[0], &r) != 0) {
+      say_failed(r.req, EINVAL, "user: ids must be decimal, at most 4294967294, with at most NGROUPS_MAX groups");
+    } else if (parse_limits(buf + identity[1], &r) != 0) {
+      say_failed(r.req, EINVAL, "rlimits: known names, each once, with decimal limits (or unlimited), soft <= hard");
     } else if (supervisor_gone()) {
       exit(0); /* checked again by the monitor right before its fork */
     } else {
@@ -590,5 +734,6 @@ int main(int argc, char **argv) {
     free(envo);
     free(r.argv);
     free(r.envp);
+    free(r.groups);
   }
 }

@@ -17,6 +17,7 @@ import { exitFrom, lostExit } from '../os/exit-status.js';
 import { initExitJournaled, initLast, processesToRestore, type ExitListener, type RestoredContainer, type Runtime, type StartedProcess } from '../runtime.js';
 import { lookPath } from '../os/find-binary.js';
 import { ShimClient } from './shim-client.js';
+import { checkUserAllowed, inheritIdentity } from './process-user.js';
 import { guarded } from '../os/guarded.js';
 import { moveAside } from '../os/quarantine.js';
 import { readRecord, RECORD_SUFFIX, reserveRecord, type StartRecord } from './shim-records.js';
@@ -167,13 +168,14 @@ export class ProcessRuntime implements Runtime {
 
   async create(id: string, containerSpec: ContainerSpec): Promise<void> {
     const spec = processSpecOf(containerSpec);
+    checkUserAllowed(spec, 'process');
     const cwd = resolve(spec.cwd ?? process.cwd());
     checkCwd(cwd);
     resolveExecutable(spec.args[0]!, cwd, { ...process.env, ...spec.env });
     const dir = join(this.containersDir, id);
     moveAside(this.containersDir, dir); // a leftover is kept as evidence, never reused
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const normalized: ProcessSpec = { args: spec.args, env: spec.env ?? {}, cwd };
+    const normalized: ProcessSpec = { ...spec, env: spec.env ?? {}, cwd };
     try {
       writeFileSync(join(dir, 'spec.json'), JSON.stringify(normalized), { mode: 0o600 });
     } catch (err) {
@@ -268,10 +270,12 @@ export class ProcessRuntime implements Runtime {
     const state = this.state(id);
     // Checked synchronously before the spawn: no exec can start after init was reaped.
     if (state.initExited) throw new BerthError('invalid-state', `container ${id} has exited; cannot exec ${execId}`);
+    checkUserAllowed(spec, 'exec');
     const merged: ProcessSpec = {
       args: spec.args,
       env: { ...state.spec.env, ...spec.env },
       cwd: resolve(spec.cwd ?? state.spec.cwd ?? process.cwd()),
+      ...inheritIdentity(spec, state.spec),
     };
     checkCwd(merged.cwd!);
     resolveExecutable(merged.args[0]!, merged.cwd!, { ...process.env, ...merged.env });
@@ -284,7 +288,7 @@ export class ProcessRuntime implements Runtime {
     state.processes.set(processId, live);
     try {
       const generation = reserveRecord(state.dir, processId);
-      const request = { dir: state.dir, processId, generation, init: processId === INIT, args: spec.args, env: { ...process.env, ...spec.env }, cwd: spec.cwd! };
+      const request = { dir: state.dir, processId, generation, init: processId === INIT, args: spec.args, env: { ...process.env, ...spec.env }, cwd: spec.cwd!, user: spec.user, rlimits: spec.rlimits };
       const started = await this.shim.spawn(
         request,
         (exit) => this.deliver(state, processId, exitFrom(exit.code, exit.signal, exit.exitedAt)),

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { BerthError } from '../../errors.js';
+import { RLIM_INFINITY, type ProcessRlimit, type ProcessUser } from '../../types.js';
 import { killConfirmed, killGroup } from '../os/os-process.js';
 
 /** Where `npm run build` puts the compiled shim: <package>/dist/berth-shim, from src/io or dist/io alike. */
@@ -21,7 +22,17 @@ export interface SpawnRequest {
   args: string[];
   env: Record<string, string | undefined>;
   cwd: string;
+  /** Set in the forked process before it execs; the monitor keeps its own (root's) identity. */
+  user?: ProcessUser;
+  rlimits?: ProcessRlimit[];
 }
+
+/** The request's user field: "<uid> <gid> <additional gids...>", or empty for the shim's own identity. */
+const userField = (user: ProcessUser | undefined) => (user ? [user.uid, user.gid, ...(user.additionalGids ?? [])].join(' ') : '');
+
+/** The request's rlimits field: "<type> <soft> <hard> ...", infinity spelled `unlimited`. */
+const rlimitsField = (rlimits: ProcessRlimit[] = []) =>
+  rlimits.flatMap(({ type, soft, hard }) => [type, ...[soft, hard].map((limit) => (limit === RLIM_INFINITY ? 'unlimited' : String(limit)))]).join(' ');
 
 /** What the shim reports when a process ends: exit code, or the signal that killed it. */
 export interface ShimExit {
@@ -123,7 +134,11 @@ export class ShimClient {
     const env = Object.entries(request.env)
       .filter((entry): entry is [string, string] => entry[1] !== undefined)
       .map(([key, value]) => `${key}=${value}`);
-    const fields = [kind, id, request.dir, request.processId, request.generation, request.cwd, String(request.args.length), ...request.args, String(env.length), ...env];
+    const fields = [
+      ...[kind, id, request.dir, request.processId, request.generation, request.cwd],
+      ...[String(request.args.length), ...request.args, String(env.length), ...env],
+      ...[userField(request.user), rlimitsField(request.rlimits)],
+    ];
     if (fields.some((f) => f.includes('\0'))) {
       throw new BerthError('invalid-spec', 'arguments and environment may not contain NUL bytes');
     }
