@@ -31,6 +31,38 @@ const NOT_CWDS: unknown[] = [null, 42, '', 'dir\0', HUGE, {}, []];
 const NOT_LABELS: unknown[] = [...NOT_OBJECTS.filter((v) => v !== null), null, { a: 1 }, { '': 'x' }, { a: 'b\0' }, { a: HUGE }, PROTO_KEYS];
 const NOT_NUMBERS: unknown[] = [NaN, -5, -1, Infinity, -Infinity, 1.5, 'abc', '10', null, {}, 2 ** 53];
 const NOT_BOOLEANS: unknown[] = [1, 'yes', null, {}, []];
+const NOT_USERS: unknown[] = [
+  ...NOT_OBJECTS,
+  {},
+  { uid: 1 },
+  { gid: 1 },
+  { uid: -1, gid: 0 },
+  { uid: 2 ** 32 - 1, gid: 0 },
+  { uid: 0, gid: 1.5 },
+  { uid: '0', gid: 0 },
+  { uid: 0, gid: 0, additionalGids: 5 },
+  { uid: 0, gid: 0, additionalGids: [-1] },
+  { uid: 0, gid: 0, additionalGids: ['1'] },
+  { uid: 0, gid: 0, additionalGids: new Array(65_537).fill(1) },
+  { uid: 0, gid: 0, umask: 0o22 },
+  PROTO_KEYS,
+];
+const rlimit = (overrides: object) => [{ type: 'RLIMIT_NOFILE', soft: 64, hard: 64, ...overrides }];
+const NOT_RLIMITS: unknown[] = [
+  ...NOT_OBJECTS.filter((v) => !Array.isArray(v)),
+  [null],
+  ['RLIMIT_NOFILE'],
+  rlimit({ type: 'NOFILE' }),
+  rlimit({ type: 'RLIMIT_nofile' }),
+  rlimit({ type: '__proto__' }),
+  rlimit({ soft: 65 }),
+  ...NOT_NUMBERS.map((soft) => rlimit({ soft })),
+  rlimit({ hard: 2 ** 60 }),
+  rlimit({ hard: undefined }),
+  rlimit({ extra: 1 }),
+  [...rlimit({}), ...rlimit({})],
+  new Array(17).fill(rlimit({})[0]),
+];
 
 interface Case {
   name: string;
@@ -53,6 +85,8 @@ const TABLE: Case[] = [
   ...cases('create args', NOT_ARGS, 'invalid-spec', (sv, v) => sv.create(process({ args: v }))),
   ...cases('create env', NOT_ENVS, 'invalid-spec', (sv, v) => sv.create(process({ env: v }))),
   ...cases('create cwd', NOT_CWDS, 'invalid-spec', (sv, v) => sv.create(process({ cwd: v }))),
+  ...cases('create user', NOT_USERS, 'invalid-spec', (sv, v) => sv.create(process({ user: v }))),
+  ...cases('create rlimits', NOT_RLIMITS, 'invalid-spec', (sv, v) => sv.create(process({ rlimits: v }))),
   ...cases('create labels', NOT_LABELS, 'invalid-spec', (sv, v) => sv.create({ ...process({}), labels: v })),
   ...cases('create bundle', NOT_CWDS, 'invalid-spec', (sv, v) => sv.create({ id: 'n', bundle: v })),
   ...cases('start', NOT_IDS, 'invalid-id', (sv, v) => sv.start(v)),
@@ -61,6 +95,8 @@ const TABLE: Case[] = [
   ...cases('exec execId', [...NOT_IDS, 'init'], 'invalid-id', (sv, v) => sv.exec('c', { execId: v, args: ['true'] })),
   ...cases('exec args', NOT_ARGS, 'invalid-spec', (sv, v) => sv.exec('c', { execId: 'e', args: v })),
   ...cases('exec env', NOT_ENVS, 'invalid-spec', (sv, v) => sv.exec('c', { execId: 'e', args: ['true'], env: v })),
+  ...cases('exec user', NOT_USERS, 'invalid-spec', (sv, v) => sv.exec('c', { execId: 'e', args: ['true'], user: v })),
+  ...cases('exec rlimits', NOT_RLIMITS, 'invalid-spec', (sv, v) => sv.exec('c', { execId: 'e', args: ['true'], rlimits: v })),
   ...cases('exec cwd', NOT_CWDS, 'invalid-spec', (sv, v) => sv.exec('c', { execId: 'e', args: ['true'], cwd: v })),
   ...cases('signal id', NOT_IDS, 'invalid-id', (sv, v) => sv.signal(v, 'init', 'SIGTERM')),
   ...cases('signal processId', NOT_IDS, 'invalid-id', (sv, v) => sv.signal('c', v, 'SIGTERM')),
