@@ -4,6 +4,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { BerthError } from '../../errors.js';
 import { readIfPresent } from '../os/os-process.js';
 import { parseJson } from './runc-cli.js';
+import { ociJson } from './oci-json.js';
 
 const CGROUP_ROOT = '/sys/fs/cgroup';
 
@@ -46,7 +47,7 @@ export function writeRuntimeBundle(userBundle: string, dir: string, cgroupParent
   if (cgroupParent && !config.linux?.cgroupsPath) config.linux = { ...config.linux, cgroupsPath: `${cgroupParent}/${id}` };
   const bundle = runtimeBundle(dir);
   mkdirSync(bundle, { recursive: true, mode: 0o700 });
-  writeFileSync(join(bundle, 'config.json'), JSON.stringify(config), { mode: 0o600 });
+  writeFileSync(join(bundle, 'config.json'), ociJson(config), { mode: 0o600 });
   return bundle;
 }
 

@@ -12,6 +12,7 @@ import { killConfirmed, processRunning, processStartTime } from '../os/os-proces
 import type { StoredContainer } from '../journal/projection.js';
 import { moveAside } from '../os/quarantine.js';
 import { readProcessTemplate, removeCgroupParent, runtimeBundle, writeRuntimeBundle } from './runc-bundle.js';
+import { ociJson } from './oci-json.js';
 import { dropAttempt, newAttempt, readPid, writeRecord, type Attempt } from './monitor-records.js';
 import { childStartTime, killAttempt } from './attempt-processes.js';
 import { RuncCli } from './runc-cli.js';
@@ -170,11 +171,12 @@ export class RuncRuntime implements Runtime {
 
   async exec(id: string, execId: string, spec: ProcessSpec): Promise<StartedProcess> {
     const state = this.state(id);
-    // The bundle's process is the template (user, capabilities, rlimits); args, env and cwd are the exec's.
+    // The bundle's process is the template (user, capabilities, rlimits); args, env and cwd are the exec's, and user and rlimits if it names them.
     const base = readProcessTemplate(state.bundle);
     const env = [...((base.env as string[] | undefined) ?? []), ...Object.entries(spec.env ?? {}).map(([k, v]) => `${k}=${v}`)];
     const processJson = join(state.dir, `${execId}.process.json`);
-    writeFileSync(processJson, JSON.stringify({ ...base, terminal: false, args: spec.args, env, cwd: spec.cwd ?? base.cwd ?? '/' }), { mode: 0o600 });
+    const identity = { ...(spec.user ? { user: spec.user } : {}), ...(spec.rlimits ? { rlimits: spec.rlimits } : {}) };
+    writeFileSync(processJson, ociJson({ ...base, ...identity, terminal: false, args: spec.args, env, cwd: spec.cwd ?? base.cwd ?? '/' }), { mode: 0o600 });
     try {
       const proc = await this.monitored(state, execId, ['--exec', '--exec-process-spec', processJson]);
       return { pid: proc.pid };
