@@ -139,7 +139,7 @@ export function validateLabels(value: unknown): Record<string, string> {
   return labels;
 }
 
-/** args, env and cwd of a process (init or exec), each checked so that nothing fails later at start. */
+/** args, env, cwd, user and rlimits of a process (init or exec), each checked so that nothing fails later at start. */
 export function validateProcessFields(value: Record<string, unknown>, what: string): ProcessSpec {
   const { args, env, cwd, user, rlimits } = value;
   if (!Array.isArray(args) || args.length === 0) throw spec(`${what}.args must be a non-empty array of strings`);

@@ -288,9 +288,9 @@ export class ProcessRuntime implements Runtime {
     state.processes.set(processId, live);
     try {
       const generation = reserveRecord(state.dir, processId);
-      const request = { dir: state.dir, processId, generation, init: processId === INIT, args: spec.args, env: { ...process.env, ...spec.env }, cwd: spec.cwd!, user: spec.user, rlimits: spec.rlimits };
+      const request = { dir: state.dir, processId, generation, init: processId === INIT, args: spec.args, env: { ...process.env, ...spec.env }, cwd: spec.cwd! };
       const started = await this.shim.spawn(
-        request,
+        { ...request, user: spec.user, rlimits: spec.rlimits },
         (exit) => this.deliver(state, processId, exitFrom(exit.code, exit.signal, exit.exitedAt)),
         this.startTimeoutMs,
       );
