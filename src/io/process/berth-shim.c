@@ -312,8 +312,10 @@ static void start_failed(int errfd, const char *step) {
 static void take_identity(const struct request *r, int errfd) {
   for (size_t i = 0; i < r->nlimits; i++) {
     if (setrlimit(r->limits[i].resource, &r->limits[i].value) != 0) {
+      int err = errno;
       char step[64];
       snprintf(step, sizeof step, "setrlimit %s", r->limits[i].name);
+      errno = err;
       start_failed(errfd, step);
     }
   }
