@@ -187,8 +187,8 @@ function containerSpec(options: Record<string, unknown>): ContainerSpec {
     throw new BerthError('invalid-spec', 'pass either process (process runtime) or bundle (runc runtime), not both');
   }
   if (options.bundle !== undefined) return { bundle: resolve(osString(options.bundle, 'bundle')) };
-  const { args, env, cwd } = validateProcessFields(optionsObject(options.process, 'process', true), 'process');
-  return { args, env: env ?? {}, cwd: resolve(cwd ?? process.cwd()) };
+  const { args, env, cwd, inheritEnv } = validateProcessFields(optionsObject(options.process, 'process', true), 'process');
+  return { args, env: env ?? {}, cwd: resolve(cwd ?? process.cwd()), ...(inheritEnv ? { inheritEnv } : {}) };
 }
 
 function checkpointOptions(value: unknown): CheckpointOptions {

@@ -30,10 +30,18 @@ export const EVENT_TYPES: readonly EventType[] = [
 /** What a process is: the init of a container, or an exec inside it. */
 export interface ProcessSpec {
   args: string[];
-  /** Added to the supervisor's own environment. */
+  /**
+   * The process's whole environment (with runc's default PATH when it names
+   * none): nothing of the supervisor's own unless `inheritEnv`.
+   */
   env?: Record<string, string>;
   /** Absolute or relative to the supervisor's cwd; must exist. */
   cwd?: string;
+  /**
+   * Process runtime: start from the supervisor's environment, with `env` on top.
+   * Default false; an exec defaults to its container's choice.
+   */
+  inheritEnv?: boolean;
 }
 
 /** An OCI bundle: a directory with config.json and its rootfs (runc runtime). */

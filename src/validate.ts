@@ -141,13 +141,14 @@ export function validateLabels(value: unknown): Record<string, string> {
 
 /** args, env and cwd of a process (init or exec), each checked so that nothing fails later at start. */
 export function validateProcessFields(value: Record<string, unknown>, what: string): ProcessSpec {
-  const { args, env, cwd } = value;
+  const { args, env, cwd, inheritEnv } = value;
   if (!Array.isArray(args) || args.length === 0) throw spec(`${what}.args must be a non-empty array of strings`);
   // Only the program may not be empty: an empty argument is an ordinary one.
   for (const [i, arg] of args.entries()) if (i === 0 || arg !== '') osString(arg, `${what}.args[${i}]`);
   const checked: ProcessSpec = { args: [...(args as string[])] };
   if (env !== undefined) checked.env = validateEnv(env);
   if (cwd !== undefined) checked.cwd = osString(cwd, `${what}.cwd`);
+  if (inheritEnv !== undefined) checked.inheritEnv = optionalBoolean(inheritEnv, `${what}.inheritEnv`);
   const strings = [...checked.args, ...Object.entries(checked.env ?? {}).flat()];
   if (strings.reduce((sum, s) => sum + Buffer.byteLength(s) + 1, 0) > MAX_SPEC_BYTES) {
     throw spec(`${what}: args and env together are larger than ${MAX_SPEC_BYTES} bytes`);
