@@ -90,11 +90,10 @@ describe('redaction: env values never leave the supervisor unless asked', () => 
       expect(texts.length, channel).toBeGreaterThan(0);
       expect(texts.filter((text) => text.includes(initSecret) || text.includes(execSecret)), channel).toEqual([]);
     }
-    // The specs did pass through the log and the inspector, names shown and values hidden.
-    for (const texts of [lines, relay.messages]) {
-      expect(texts.some((text) => text.includes('"TOKEN":"[redacted]"'))).toBe(true);
-      expect(texts.some((text) => text.includes('"EXEC_TOKEN":"[redacted]"'))).toBe(true);
-    }
+    // The specs did pass through the log (a create's) and the inspector (every one), names shown and values hidden.
+    expect(lines.some((text) => text.includes('"TOKEN":"[redacted]"'))).toBe(true);
+    expect(relay.messages.some((text) => text.includes('"TOKEN":"[redacted]"'))).toBe(true);
+    expect(relay.messages.some((text) => text.includes('"EXEC_TOKEN":"[redacted]"'))).toBe(true);
   });
 
   it('with redact: false the log and the inspector show the values', async () => {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { envOf } from '../../src/cli/commands/env-flags.js';
 import { DEFAULT_PATH } from '../../src/io/process/process-env.js';
 import { tempDir } from '../helpers.js';
 import { berth, startDaemon, stopDaemon } from './berth-cli.js';
@@ -46,12 +47,17 @@ describe('the berth CLI: a process gets the environment it is given', () => {
     expect((await berth(dir, 'delete', '--force', 'c')).code).toBe(0);
   }, 120_000);
 
-  it('an --env-file that cannot be read is one clear error, and nothing is created', async () => {
+  it('an --env-file that cannot be read is a clear error, and nothing is created', async () => {
     const dir = tempDir();
     const missing = join(tempDir('berth-env-files-'), 'missing.env');
+    // berth's own check; node itself (up to 26 at least, nodejs/node#54232) also checks an --env-file argument
+    // anywhere on its command line and exits 9 with `node: <path>: not found` before berth runs.
+    expect(() => envOf({ envFile: [missing] })).toThrow(
+      expect.objectContaining({ code: 'invalid-spec', message: expect.stringMatching(new RegExp(`^--env-file ${missing} cannot be read: ENOENT`)) }),
+    );
     const run = await berth(dir, 'run', '--env-file', missing, 'c', '--', 'env');
-    expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(new RegExp(`^berth: --env-file ${missing} cannot be read: ENOENT.*\\(invalid-spec\\)\\n$`));
+    expect(run.code).not.toBe(0);
+    expect(run.stderr.trim().split('\n')).toEqual([expect.stringContaining(missing)]);
     expect(JSON.parse((await berth(dir, '--json', 'ps')).stdout)).toEqual([]);
   });
 
