@@ -7,7 +7,7 @@ import { WebSocket } from 'ws';
 import { Supervisor } from '../src/index.js';
 import { serveSocket } from '../src/cli/daemon.js';
 import { SOCKET_NAME } from '../src/cli/protocol/messages.js';
-import { openSupervisor, storedEvents } from './helpers.js';
+import { openSupervisor, storedEvents, tempDir } from './helpers.js';
 
 const secret = () => `s-${randomBytes(8).toString('hex')}`;
 
@@ -110,7 +110,7 @@ describe('redaction: env values never leave the supervisor unless asked', () => 
   });
 
   it('redact must be true or false', async () => {
-    await expect(Supervisor.open({ stateDir: '/nonexistent/never-created', redact: 'no' as unknown as boolean })).rejects.toMatchObject({
+    await expect(Supervisor.open({ stateDir: tempDir(), redact: 'no' as unknown as boolean })).rejects.toMatchObject({
       code: 'invalid-spec',
       message: 'redact must be true or false, not "no"',
     });

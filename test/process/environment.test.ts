@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Supervisor } from '../../src/index.js';
 import { DEFAULT_PATH } from '../../src/io/process/process-env.js';
 import { openSupervisor, tempDir } from '../helpers.js';
+import { busyboxBundle, canRunContainers } from '../support/busybox-bundle.js';
 
 const SECRET_NAME = 'BERTH_TEST_SUPERVISOR_SECRET';
 const savedPath = process.env.PATH;
@@ -109,5 +110,23 @@ describe('the process runtime: a process gets exactly the environment it was giv
     for (const file of ['journal.db', 'journal.db-wal', 'journal.db-shm']) rmSync(join(stateDir, file), { force: true });
     const recovered = await openSupervisor({ stateDir, recover: true });
     expect(await execsSee(recovered, 'after-recovery')).toEqual([true, false]);
+  });
+});
+
+describe.skipIf(!canRunContainers() && !process.env.CI)('the runc runtime: an exec gets the bundle\'s env and its own', () => {
+  it("nothing of the supervisor's, and inheritEnv: true is refused", async () => {
+    const secret = supervisorSecret();
+    const sv = await openSupervisor({ runtime: 'runc' });
+    await sv.create({ id: 'c', bundle: busyboxBundle(tempDir('berth-bundle-'), 'c', { args: ['sleep', '30'] }) });
+    await sv.start('c');
+    await sv.exec('c', { execId: 'e', args: ['env'], env: { EXTRA: '1' } });
+    const printed = await printedEnv(sv, 'c', 'e');
+    expect(printed).toContain('EXTRA=1');
+    expect(printed.join('\n')).not.toContain(secret);
+    await expect(sv.exec('c', { execId: 'asks', args: ['env'], inheritEnv: true })).rejects.toMatchObject({
+      code: 'invalid-spec',
+      message: expect.stringContaining("inheritEnv is the process runtime's"),
+    });
+    expect(sv.get('c').processes.map((p) => p.id)).toEqual(['init', 'e']);
   });
 });
