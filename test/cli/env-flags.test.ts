@@ -1,24 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { envOf } from '../../src/cli/commands/env-flags.js';
 import { DEFAULT_PATH } from '../../src/io/process/process-env.js';
-import { tempDir } from '../helpers.js';
+import { envSecret, tempDir } from '../helpers.js';
 import { berth, startDaemon, stopDaemon } from './berth-cli.js';
 
 const SECRET_NAME = 'BERTH_TEST_CLI_SECRET';
 
 /** A secret in the environment `berth` (and a daemon it starts) runs with. */
-function callerSecret(): string {
-  const secret = `s-${randomBytes(8).toString('hex')}`;
-  process.env[SECRET_NAME] = secret;
-  return secret;
-}
-
-afterEach(() => {
-  delete process.env[SECRET_NAME];
-});
+const callerSecret = () => envSecret(SECRET_NAME);
 
 const lines = (text: string) => text.trim().split('\n').sort();
 

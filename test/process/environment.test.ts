@@ -1,24 +1,17 @@
-import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Supervisor } from '../../src/index.js';
 import { DEFAULT_PATH } from '../../src/io/process/process-env.js';
-import { openSupervisor, tempDir } from '../helpers.js';
+import { envSecret, openSupervisor, tempDir } from '../helpers.js';
 import { busyboxBundle, canRunContainers } from '../support/busybox-bundle.js';
 
 const SECRET_NAME = 'BERTH_TEST_SUPERVISOR_SECRET';
 const savedPath = process.env.PATH;
 
-/** A secret in the supervisor's own environment, as a service's API token would be. */
-function supervisorSecret(): string {
-  const secret = `s-${randomBytes(8).toString('hex')}`;
-  process.env[SECRET_NAME] = secret;
-  return secret;
-}
+const supervisorSecret = () => envSecret(SECRET_NAME);
 
 afterEach(() => {
-  delete process.env[SECRET_NAME];
   process.env.PATH = savedPath;
 });
 
