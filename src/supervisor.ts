@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { defer, type Observable } from 'rxjs';
 import { createInspector } from '@statelyai/inspect';
+import { redactEnv, redactingLogger } from './redact.js';
 import { createActor, type Actor } from 'xstate';
 import { runOpOver } from './actors/run-op.js';
 import { asBerthError, BerthError, fromErrorData } from './errors.js';
@@ -90,6 +91,12 @@ export interface SupervisorOptions {
    * default, and free when off.
    */
   inspect?: boolean | RelayOptions;
+  /**
+   * Hide environment values (names stay) in what leaves the supervisor: its
+   * logger's output and inspection messages. Default true; the spec kept on
+   * disk (0600) keeps them, for restore.
+   */
+  redact?: boolean;
 }
 
 interface Pending {
@@ -169,6 +176,7 @@ function checkOpenOptions(value: unknown): SupervisorOptions {
   }
   if (runtimeArgs !== undefined) osStrings(runtimeArgs, 'runtimeArgs');
   optionalBoolean(options.recover, 'recover');
+  optionalBoolean(options.redact, 'redact');
   if (logger !== undefined && typeof (logger as Partial<Logger> | null)?.child !== 'function') {
     throw new BerthError('invalid-spec', 'logger must be a pino logger');
   }
@@ -248,7 +256,9 @@ export class Supervisor {
   private static async openChecked(options: SupervisorOptions): Promise<Supervisor> {
     const retainCount = options.retainCount ?? 500;
     const stateDir = resolve(options.stateDir);
-    const logger = options.logger ?? pino({ name: 'berth', level: 'warn' }, pino.destination(2));
+    const redact = options.redact !== false;
+    const given = options.logger ?? pino({ name: 'berth', level: 'warn' }, pino.destination(2));
+    const logger = redact ? redactingLogger(given) : given;
     try {
       prepareStateDir(stateDir, 'journal.db');
     } catch (err) {
@@ -260,7 +270,7 @@ export class Supervisor {
     try {
       runtime = createRuntime(options, stateDir, logger);
       relay = options.inspect ? await InspectorRelay.start(options.inspect === true ? {} : options.inspect) : undefined;
-      return await Supervisor.restore(stateDir, lock, logger, retainCount, options.runtime ?? 'process', runtime, relay, options.recover === true);
+      return await Supervisor.restore(stateDir, lock, logger, retainCount, options.runtime ?? 'process', runtime, relay, options.recover === true, redact);
     } catch (err) {
       await relay?.stop();
       await runtime?.close();
@@ -283,12 +293,13 @@ export class Supervisor {
     runtime: Runtime,
     relay: InspectorRelay | undefined,
     recover: boolean,
+    redact: boolean,
   ): Promise<Supervisor> {
     const journal = new Journal(join(stateDir, 'journal.db'), retainCount);
     try {
       journal.claimRuntime(runtimeName);
       if (journal.behind) logger.warn(journal.behind, 'the journal ends below a seq already published (put back from a backup?): seq goes on above it, leaving a gap');
-      return await Supervisor.adopt(journal, stateDir, lock, logger, runtime, relay, recover);
+      return await Supervisor.adopt(journal, stateDir, lock, logger, runtime, relay, recover, redact);
     } catch (err) {
       journal.abandon();
       throw err;
@@ -303,10 +314,12 @@ export class Supervisor {
     runtime: Runtime,
     relay: InspectorRelay | undefined,
     recover: boolean,
+    redact: boolean,
   ): Promise<Supervisor> {
     journal.onFailure((err) => logger.error({ err }, 'journal commits fail: rows are kept in memory and retried'));
     // Stately's converter, delivering straight to our relay: no WebSocket client, no retry loop to outlive us.
-    const inspector = relay && createInspector({ send: (event) => relay.broadcast(event) });
+    // Every inspection message passes redactEnv once converted, the live snapshots of new actors included.
+    const inspector = relay && createInspector({ send: (event) => relay.broadcast(event) }, redact ? { serialize: redactEnv } : {});
     if (relay) {
       journal.onCommit((events) => {
         for (const event of events) {
@@ -334,7 +347,7 @@ export class Supervisor {
       actions: {
         record: (_, { entry, detail }) => {
           const event = journal.append(entry, detail);
-          logger.debug({ event }, 'journaled');
+          logger.debug(detail ? { event, detail } : { event }, 'journaled');
         },
         settle: (_, { settlement }) => journal.whenCommitted(() => supervisor!.settle(settlement)),
       },

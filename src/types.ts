@@ -30,7 +30,10 @@ export const EVENT_TYPES: readonly EventType[] = [
 /** What a process is: the init of a container, or an exec inside it. */
 export interface ProcessSpec {
   args: string[];
-  /** Added to the supervisor's own environment. */
+  /**
+   * The process's whole environment (with runc's default PATH when it names
+   * none): nothing of the supervisor's own unless `inheritEnv`.
+   */
   env?: Record<string, string>;
   /** Absolute or relative to the supervisor's cwd; must exist. */
   cwd?: string;
@@ -38,6 +41,11 @@ export interface ProcessSpec {
   user?: ProcessUser;
   /** Resource limits set before the program starts. An exec defaults to its container's. */
   rlimits?: ProcessRlimit[];
+  /**
+   * Process runtime: start from the supervisor's environment, with `env` on top.
+   * Default false; an exec defaults to its container's choice.
+   */
+  inheritEnv?: boolean;
 }
 
 /** OCI's `process.user`: the ids a process runs as; no supplementary groups unless `additionalGids` names them. */

@@ -141,7 +141,7 @@ export function validateLabels(value: unknown): Record<string, string> {
 
 /** args, env, cwd, user and rlimits of a process (init or exec), each checked so that nothing fails later at start. */
 export function validateProcessFields(value: Record<string, unknown>, what: string): ProcessSpec {
-  const { args, env, cwd, user, rlimits } = value;
+  const { args, env, cwd, user, rlimits, inheritEnv } = value;
   if (!Array.isArray(args) || args.length === 0) throw spec(`${what}.args must be a non-empty array of strings`);
   // Only the program may not be empty: an empty argument is an ordinary one.
   for (const [i, arg] of args.entries()) if (i === 0 || arg !== '') osString(arg, `${what}.args[${i}]`);
@@ -150,6 +150,7 @@ export function validateProcessFields(value: Record<string, unknown>, what: stri
   if (cwd !== undefined) checked.cwd = osString(cwd, `${what}.cwd`);
   if (user !== undefined) checked.user = validateUser(user, `${what}.user`);
   if (rlimits !== undefined) checked.rlimits = validateRlimits(rlimits, `${what}.rlimits`);
+  if (inheritEnv !== undefined) checked.inheritEnv = optionalBoolean(inheritEnv, `${what}.inheritEnv`);
   const strings = [...checked.args, ...Object.entries(checked.env ?? {}).flat()];
   if (strings.reduce((sum, s) => sum + Buffer.byteLength(s) + 1, 0) > MAX_SPEC_BYTES) {
     throw spec(`${what}: args and env together are larger than ${MAX_SPEC_BYTES} bytes`);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,16 @@ export function tempDir(prefix = 'berth-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
+}
+
+/** A random secret set as `name` in this process's environment (a supervisor's own, as an API token would be), unset after the test. */
+export function envSecret(name: string): string {
+  const secret = `s-${randomBytes(8).toString('hex')}`;
+  process.env[name] = secret;
+  cleanups.push(() => {
+    delete process.env[name];
+  });
+  return secret;
 }
 
 /** A supervisor on a fresh state dir, closed after the test. */

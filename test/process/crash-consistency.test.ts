@@ -91,7 +91,7 @@ describe('process runtime: crash consistency', () => {
   it('descendants that left the process group with setsid die with init, as in a PID namespace', async () => {
     const token = mark();
     const sv = await openSupervisor();
-    await sv.create({ id: 'c', process: { args: ['sh', '-c', 'setsid sleep 30 & exec sleep 30'] } });
+    await sv.create({ id: 'c', process: { args: ['sh', '-c', 'setsid sleep 30 & exec sleep 30'], inheritEnv: true } });
     await sv.start('c');
     await sv.exec('c', { execId: 'gone', args: ['sh', '-c', 'setsid sleep 30 &'] }); // exits at once, leaves one behind
     expect((await sv.wait('c', 'gone')).status).toBe(0);
@@ -108,7 +108,7 @@ describe('process runtime: crash consistency', () => {
     const token = mark();
     const sv = await Supervisor.open({ stateDir: tempDir() });
     for (const id of ['deleted', 'closed']) {
-      await sv.create({ id, process: { args: ['sh', '-c', 'setsid sleep 30 & exec sleep 30'] } });
+      await sv.create({ id, process: { args: ['sh', '-c', 'setsid sleep 30 & exec sleep 30'], inheritEnv: true } });
       await sv.start(id);
     }
     await expect.poll(() => markedProcesses(token).length).toBe(4);

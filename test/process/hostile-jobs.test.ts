@@ -18,7 +18,7 @@ describe('process runtime: a job turning on its own monitor', () => {
   it('delete({ force }) ends a container whose job stopped its monitor', async () => {
     const token = mark();
     const sv = await openSupervisor();
-    await sv.create({ id: 'c', process: { args: ['sh', '-c', 'setsid sleep 30 & kill -STOP $PPID; sleep 30'] } });
+    await sv.create({ id: 'c', process: { args: ['sh', '-c', 'setsid sleep 30 & kill -STOP $PPID; sleep 30'], inheritEnv: true } });
     await sv.start('c');
     await expect.poll(() => markedProcesses(token).length).toBe(3);
     await sv.delete('c', { force: true });
@@ -28,7 +28,7 @@ describe('process runtime: a job turning on its own monitor', () => {
   it('a job that keeps stopping its monitor cannot hold up close()', async () => {
     const token = mark();
     const sv = await openSupervisor();
-    await sv.create({ id: 'c', process: { args: ['sh', '-c', 'setsid sleep 30 & while kill -STOP $PPID; do sleep 0.05; done'] } });
+    await sv.create({ id: 'c', process: { args: ['sh', '-c', 'setsid sleep 30 & while kill -STOP $PPID; do sleep 0.05; done'], inheritEnv: true } });
     await sv.start('c');
     await sv.close();
     await expect.poll(() => markedProcesses(token, { shims: true })).toEqual([]);
@@ -49,7 +49,7 @@ describe('process runtime: a job turning on its own monitor', () => {
   it('the orphans of a monitor its job killed are killed by the zygote', async () => {
     const token = mark();
     const sv = await openSupervisor();
-    await sv.create({ id: 'c', process: { args: ['sh', '-c', 'setsid sleep 30 & sleep 0.2; kill -9 $PPID; sleep 30'] } });
+    await sv.create({ id: 'c', process: { args: ['sh', '-c', 'setsid sleep 30 & sleep 0.2; kill -9 $PPID; sleep 30'], inheritEnv: true } });
     await sv.start('c');
     expect(await sv.wait('c')).toMatchObject({ status: 255, reason: 'shim-lost' });
     await expect.poll(() => markedProcesses(token)).toEqual([]);

@@ -187,7 +187,7 @@ describe('restore: what is left of exited processes', () => {
     const token = mark();
     try {
       const first = await Supervisor.open({ stateDir });
-      await first.create({ id: 'c', process: { args: ['sleep', '30'] } });
+      await first.create({ id: 'c', process: { args: ['sleep', '30'], inheritEnv: true } });
       await first.start('c');
       await first.exec('c', { execId: 'e', args: ['sh', '-c', 'sleep 30 & exit 0'] });
       expect((await first.wait('c', 'e')).status).toBe(0);

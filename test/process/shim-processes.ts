@@ -40,7 +40,10 @@ export function markedProcesses(mark: string, { shims = false } = {}): number[] 
   );
 }
 
-/** A fresh marker, in the environment of every process started from here on (supervisors pass theirs on). */
+/**
+ * A fresh marker, in the environment of every process started from here on
+ * that inherits it: berth-shim's own, and jobs created with `inheritEnv: true`.
+ */
 export function mark(): string {
   const token = randomBytes(6).toString('hex');
   process.env.BERTH_TEST_MARK = token;
@@ -57,10 +60,10 @@ export function unmark(): void {
  * short start timeout.
  */
 export async function startTimedOut(sv: Supervisor): Promise<void> {
-  await sv.create({ id: 'warm', process: { args: ['sleep', '30'] } });
+  await sv.create({ id: 'warm', process: { args: ['sleep', '30'], inheritEnv: true } });
   await sv.start('warm'); // the zygote runs
   const zygote = zygoteOf(process.pid);
-  await sv.create({ id: 'c', process: { args: ['sleep', '30'] } });
+  await sv.create({ id: 'c', process: { args: ['sleep', '30'], inheritEnv: true } });
   process.kill(zygote, 'SIGSTOP');
   await expect(sv.start('c')).rejects.toMatchObject({ code: 'runtime-error' });
   process.kill(zygote, 'SIGCONT');

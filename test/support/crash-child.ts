@@ -16,7 +16,8 @@
  * state dir is opened (restored), `OPEN` after, `STEP <n> ok|refused <code>|error <message>`
  * as each step settles (`STEP <n> fired` for one that does not wait), then `READY`.
  * With BERTH_FAULT_TAG in its environment, every process a step starts carries
- * BERTH_FAULT_TAG=<tag>/<container>/<process>, so a test can find it (and its children) in /proc.
+ * BERTH_FAULT_TAG=<tag>/<container>/<process>, so a test can find it (and its children) in /proc;
+ * with BERTH_TEST_MARK, each carries that too (test/process/shim-processes.ts).
  */
 import { pino } from 'pino';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -35,8 +36,12 @@ const startTimeoutMs = Number(process.env.BERTH_START_TIMEOUT_MS) || undefined;
 const sv = await Supervisor.open({ stateDir: stateDir!, runtime, startTimeoutMs, logger: pino({ level: 'silent' }) });
 say('OPEN');
 const bundles = mkdtempSync(join(tmpdir(), 'berth-bundles-'));
-/** The environment that tags a process of a container, if this run tags them. */
-const tagged = (id: string, processId: string): Record<string, string> => (faultTag ? { BERTH_FAULT_TAG: `${faultTag}/${id}/${processId}` } : {});
+const testMark = process.env.BERTH_TEST_MARK;
+/** The environment that tags a process of a container, if this run tags them (and marks them, if this test does). */
+const tagged = (id: string, processId: string): Record<string, string> => ({
+  ...(faultTag ? { BERTH_FAULT_TAG: `${faultTag}/${id}/${processId}` } : {}),
+  ...(testMark ? { BERTH_TEST_MARK: testMark } : {}),
+});
 /** The container `cmd` as this runtime takes it. */
 const spec = (id: string, cmd: string) =>
   runtime === 'runc'

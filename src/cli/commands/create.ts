@@ -1,28 +1,26 @@
 import type { Command } from 'commander';
 import { BerthError } from '../../errors.js';
 import type { CreateOptions } from '../../types.js';
+import { envFlags, envOf, type EnvFlags } from './env-flags.js';
 import { collect, parsePairs, print, withBackend, withSpinner } from './shared.js';
 
-export interface CreateFlags {
+export interface CreateFlags extends EnvFlags {
   bundle?: string;
   label?: string[];
-  env?: string[];
   cwd?: string;
 }
 
 /** The flags `create` and `run` share: what the container runs, and its labels. */
 export const createFlags = (command: Command) =>
-  command
-    .option('--bundle <dir>', 'OCI bundle (runc runtime)')
-    .option('--label <key=value>', 'label the container (repeatable)', collect)
-    .option('--env <KEY=VALUE>', 'environment for the process (repeatable)', collect)
-    .option('--cwd <dir>', 'working directory of the process');
+  envFlags(
+    command.option('--bundle <dir>', 'OCI bundle (runc runtime)').option('--label <key=value>', 'label the container (repeatable)', collect),
+  ).option('--cwd <dir>', 'working directory of the process');
 
 export function createOptions(id: string, command: string[], flags: CreateFlags): CreateOptions {
   const labels = parsePairs(flags.label, '--label');
   if (flags.bundle) return { id, bundle: flags.bundle, labels };
   if (command.length === 0) throw new BerthError('invalid-spec', 'give a command after --, or --bundle for runc');
-  return { id, labels, process: { args: command, env: parsePairs(flags.env, '--env'), cwd: flags.cwd } };
+  return { id, labels, process: { args: command, ...envOf(flags), cwd: flags.cwd } };
 }
 
 export function createCommand(program: Command): void {

@@ -7,6 +7,7 @@ import { decodeUtf8 } from './lines.js';
 /** env and labels. */
 const pairs = optional(stringMap);
 const cwd = optional(string);
+const inheritEnv = optional(boolean);
 
 /**
  * Every method the daemon serves and the arguments it takes. A request is checked
@@ -14,9 +15,9 @@ const cwd = optional(string);
  * and states itself (invalid-id, invalid-signal, invalid-state).
  */
 const METHODS = {
-  create: args(record({ id: string, process: optional(record({ args: arrayOf(string), env: pairs, cwd })), bundle: optional(string), labels: pairs })),
+  create: args(record({ id: string, process: optional(record({ args: arrayOf(string), env: pairs, cwd, inheritEnv })), bundle: optional(string), labels: pairs })),
   start: args(string),
-  exec: args(string, record({ execId: string, args: arrayOf(string), env: pairs, cwd })),
+  exec: args(string, record({ execId: string, args: arrayOf(string), env: pairs, cwd, inheritEnv })),
   signal: args(string, string, stringOrInteger),
   pause: args(string),
   resume: args(string),

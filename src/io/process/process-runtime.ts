@@ -16,6 +16,7 @@ import { INIT, validateProcessFields, type ResolvedSignal } from '../../validate
 import { exitFrom, lostExit } from '../os/exit-status.js';
 import { initExitJournaled, initLast, processesToRestore, type ExitListener, type RestoredContainer, type Runtime, type StartedProcess } from '../runtime.js';
 import { lookPath } from '../os/find-binary.js';
+import { processEnv } from './process-env.js';
 import { ShimClient } from './shim-client.js';
 import { checkUserAllowed, inheritIdentity } from './process-user.js';
 import { guarded } from '../os/guarded.js';
@@ -171,11 +172,11 @@ export class ProcessRuntime implements Runtime {
     checkUserAllowed(spec, 'process');
     const cwd = resolve(spec.cwd ?? process.cwd());
     checkCwd(cwd);
-    resolveExecutable(spec.args[0]!, cwd, { ...process.env, ...spec.env });
+    const normalized: ProcessSpec = { ...spec, env: spec.env ?? {}, cwd };
+    resolveExecutable(spec.args[0]!, cwd, processEnv(normalized));
     const dir = join(this.containersDir, id);
     moveAside(this.containersDir, dir); // a leftover is kept as evidence, never reused
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const normalized: ProcessSpec = { ...spec, env: spec.env ?? {}, cwd };
     try {
       writeFileSync(join(dir, 'spec.json'), JSON.stringify(normalized), { mode: 0o600 });
     } catch (err) {
@@ -271,14 +272,16 @@ export class ProcessRuntime implements Runtime {
     // Checked synchronously before the spawn: no exec can start after init was reaped.
     if (state.initExited) throw new BerthError('invalid-state', `container ${id} has exited; cannot exec ${execId}`);
     checkUserAllowed(spec, 'exec');
+    // The same container: an exec inherits the supervisor's environment when its init does, unless it says otherwise.
     const merged: ProcessSpec = {
       args: spec.args,
       env: { ...state.spec.env, ...spec.env },
       cwd: resolve(spec.cwd ?? state.spec.cwd ?? process.cwd()),
       ...inheritIdentity(spec, state.spec),
+      inheritEnv: spec.inheritEnv ?? state.spec.inheritEnv === true,
     };
     checkCwd(merged.cwd!);
-    resolveExecutable(merged.args[0]!, merged.cwd!, { ...process.env, ...merged.env });
+    resolveExecutable(merged.args[0]!, merged.cwd!, processEnv(merged));
     return this.spawn(id, state, execId, merged);
   }
 
@@ -288,7 +291,7 @@ export class ProcessRuntime implements Runtime {
     state.processes.set(processId, live);
     try {
       const generation = reserveRecord(state.dir, processId);
-      const request = { dir: state.dir, processId, generation, init: processId === INIT, args: spec.args, env: { ...process.env, ...spec.env }, cwd: spec.cwd! };
+      const request = { dir: state.dir, processId, generation, init: processId === INIT, args: spec.args, env: processEnv(spec), cwd: spec.cwd! };
       const started = await this.shim.spawn(
         { ...request, user: spec.user, rlimits: spec.rlimits },
         (exit) => this.deliver(state, processId, exitFrom(exit.code, exit.signal, exit.exitedAt)),

@@ -170,6 +170,9 @@ export class RuncRuntime implements Runtime {
   }
 
   async exec(id: string, execId: string, spec: ProcessSpec): Promise<StartedProcess> {
+    if (spec.inheritEnv) {
+      throw new BerthError('invalid-spec', "inheritEnv is the process runtime's: a runc container's environment is its config.json's and the exec's env");
+    }
     const state = this.state(id);
     // The bundle's process is the template (user, capabilities, rlimits); args, env and cwd are the exec's, and user and rlimits if it names them.
     const base = readProcessTemplate(state.bundle);

@@ -1,0 +1,36 @@
+import { pino, type Logger } from 'pino';
+
+/** What an environment value is shown as wherever berth lets a process spec out. */
+export const REDACTED = '[redacted]';
+
+const isPlain = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && [Object.prototype, null].includes(Object.getPrototypeOf(value));
+
+/**
+ * A copy of `value` in which every process spec (a plain object with `args`
+ * and an `env` object, at any depth of plain objects and arrays) has its env
+ * values replaced by REDACTED: names say what was set, values may be secrets.
+ * Anything else (actor refs, Dates, errors) is kept as it is; `value` itself
+ * is never changed.
+ */
+export function redactEnv<T>(value: T, copies = new WeakMap<object, unknown>()): T {
+  if (!Array.isArray(value) && !isPlain(value)) return value;
+  const known = copies.get(value);
+  if (known !== undefined) return known as T;
+  const copy: Record<string, unknown> = Array.isArray(value) ? ([] as unknown as Record<string, unknown>) : {};
+  copies.set(value, copy); // before descending: a cycle gets the copy, not an endless walk
+  for (const [key, entry] of Object.entries(value)) copy[key] = redactEnv(entry, copies);
+  if (Array.isArray(copy.args) && isPlain(copy.env)) {
+    copy.env = Object.fromEntries(Object.keys(copy.env).map((name) => [name, REDACTED]));
+  }
+  return copy as T;
+}
+
+/**
+ * The supervisor's logger: `logger`, with env values redacted from every object
+ * logged through it or its children (after its own log formatter, if any).
+ */
+export function redactingLogger(logger: Logger): Logger {
+  const own = (logger as unknown as Record<symbol, { log?: (object: object) => object }>)[pino.symbols.formattersSym]?.log;
+  return logger.child({}, { formatters: { log: (object) => redactEnv(own ? own(object) : object) } });
+}
