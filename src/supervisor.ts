@@ -15,6 +15,8 @@ import { quarantineUnknown } from './io/os/quarantine.js';
 import { defaultCgroupParent } from './io/runc/runc-bundle.js';
 import { RuncRuntime } from './io/runc/runc-runtime.js';
 import { RUNC_TIMEOUT_MS } from './io/runc/runc-cli.js';
+import { verifyShim } from './io/process/shim-check.js';
+import { DEFAULT_SHIM_PATH } from './io/process/shim-client.js';
 import { StateLock, unusableStateDir } from './io/os/state-lock.js';
 import { prepareStateDir } from './io/os/state-dir.js';
 import { InspectorRelay, type RelayOptions } from './io/inspect/inspector-relay.js';
@@ -256,6 +258,7 @@ export class Supervisor {
   }
 
   private static async openChecked(options: SupervisorOptions): Promise<Supervisor> {
+    await verifyShim(DEFAULT_SHIM_PATH); // both runtimes launch through it
     const retainCount = options.retainCount ?? 500;
     const stateDir = resolve(options.stateDir);
     const logger = options.logger ?? pino({ name: 'berth', level: 'warn' }, pino.destination(2));
