@@ -19,8 +19,7 @@
  * BERTH_FAULT_TAG=<tag>/<container>/<process>, so a test can find it (and its children) in /proc.
  */
 import { pino } from 'pino';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isBerthError, Supervisor } from '../../src/index.js';
 import { zygoteOf } from '../process/shim-processes.js';
@@ -34,7 +33,8 @@ say('OPENING');
 const startTimeoutMs = Number(process.env.BERTH_START_TIMEOUT_MS) || undefined;
 const sv = await Supervisor.open({ stateDir: stateDir!, runtime, startTimeoutMs, logger: pino({ level: 'silent' }) });
 say('OPEN');
-const bundles = mkdtempSync(join(tmpdir(), 'berth-bundles-'));
+/** Given by the parent (crash.ts), which removes it: this process is killed. */
+const bundles = process.env.BERTH_BUNDLES_DIR!;
 /** The environment that tags a process of a container, if this run tags them. */
 const tagged = (id: string, processId: string): Record<string, string> => (faultTag ? { BERTH_FAULT_TAG: `${faultTag}/${id}/${processId}` } : {});
 /** The container `cmd` as this runtime takes it. */
