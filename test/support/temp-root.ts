@@ -2,7 +2,8 @@
  * vitest globalSetup: every test run gets a temp root of its own (TMPDIR, which
  * os.tmpdir() and the processes tests start read), so what it leaves is told
  * apart from what other runs on the machine write to /tmp. At the end the root
- * must hold nothing but the run's shared busybox rootfs: anything else is a
+ * must hold nothing but what the run shares (the busybox rootfs, and tsx's cache
+ * for the child processes tests run with `--import tsx`): anything else is a
  * test that did not clean up (tempDir() in test/helpers.ts removes its own), and
  * fails the run after the root is removed.
  */
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 
 /** The busybox rootfs every bundle of the run shares (test/support/busybox-bundle.ts builds it once). */
 const SHARED = 'rootfs';
+const shared = (name: string) => name === SHARED || /^tsx-\d+$/.test(name);
 
 export default function setup(): () => void {
   const root = mkdtempSync(join(tmpdir(), 'berth-run-'));
@@ -19,7 +21,7 @@ export default function setup(): () => void {
   process.env.TMPDIR = root;
   process.env.BERTH_TEST_ROOTFS = join(root, SHARED);
   return () => {
-    const left = readdirSync(root).filter((name) => name !== SHARED);
+    const left = readdirSync(root).filter((name) => !shared(name));
     rmSync(root, { recursive: true, force: true });
     if (before === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = before;
