@@ -15,6 +15,9 @@ import { ProcessRuntime } from './io/process/process-runtime.js';
 import { quarantineUnknown } from './io/os/quarantine.js';
 import { defaultCgroupParent } from './io/runc/runc-bundle.js';
 import { RuncRuntime } from './io/runc/runc-runtime.js';
+import { RUNC_TIMEOUT_MS } from './io/runc/runc-cli.js';
+import { verifyShim } from './io/process/shim-check.js';
+import { DEFAULT_SHIM_PATH } from './io/process/shim-client.js';
 import { StateLock, unusableStateDir } from './io/os/state-lock.js';
 import { prepareStateDir } from './io/os/state-dir.js';
 import { InspectorRelay, type RelayOptions } from './io/inspect/inspector-relay.js';
@@ -63,6 +66,12 @@ export interface SupervisorOptions {
   runcPath?: string;
   /** runc runtime: the conmon binary (default `conmon` on PATH). */
   conmonPath?: string;
+  /**
+   * runc runtime: how long one runc call (start, kill, pause, resume, update,
+   * stats, delete, ...) may take before runc is killed and the call fails with
+   * `runtime-error`. Default 30 s. A checkpoint has its own (CheckpointOptions.timeoutMs).
+   */
+  runcTimeoutMs?: number;
   /** runc runtime: global runc arguments (default `--root <stateDir>/runc`). */
   runtimeArgs?: string[];
   /**
@@ -147,6 +156,7 @@ function createRuntime(options: SupervisorOptions, stateDir: string, logger: Log
         conmon: findBinary(options.conmonPath ?? 'conmon', 'conmon'),
         runtimeArgs,
         cgroupParent: systemd ? undefined : (cgroupParent ?? defaultCgroupParent(stateDir)),
+        runcTimeoutMs: options.runcTimeoutMs ?? RUNC_TIMEOUT_MS,
       }, logger);
     }
   }
@@ -169,6 +179,7 @@ function checkOpenOptions(value: unknown): SupervisorOptions {
   }
   if (options.retainCount !== undefined) integerIn(options.retainCount, 'retainCount', 0, Number.MAX_SAFE_INTEGER);
   if (options.startTimeoutMs !== undefined) integerIn(options.startTimeoutMs, 'startTimeoutMs', 1, MAX_TIMER_MS);
+  if (options.runcTimeoutMs !== undefined) integerIn(options.runcTimeoutMs, 'runcTimeoutMs', 1, MAX_TIMER_MS);
   for (const key of ['runcPath', 'conmonPath', 'cgroupParent'] as const) if (options[key] !== undefined) osString(options[key], key);
   const { cgroupParent, runtimeArgs, logger, inspect } = options;
   if (typeof cgroupParent === 'string' && (!cgroupParent.startsWith('/') || cgroupParent.split('/').includes('..'))) {
@@ -205,6 +216,7 @@ function checkpointOptions(value: unknown): CheckpointOptions {
   if (options.imagePath !== undefined) osString(options.imagePath, 'imagePath');
   for (const key of ['leaveRunning', 'tcpEstablished', 'unixSockets', 'shellJob'] as const) optionalBoolean(options[key], key);
   if (options.emptyNamespaces !== undefined) osStrings(options.emptyNamespaces, 'emptyNamespaces');
+  if (options.timeoutMs !== undefined) integerIn(options.timeoutMs, 'timeoutMs', 1, MAX_TIMER_MS);
   return { ...options } as unknown as CheckpointOptions;
 }
 
@@ -254,6 +266,7 @@ export class Supervisor {
   }
 
   private static async openChecked(options: SupervisorOptions): Promise<Supervisor> {
+    await verifyShim(DEFAULT_SHIM_PATH); // both runtimes launch through it
     const retainCount = options.retainCount ?? 500;
     const stateDir = resolve(options.stateDir);
     const redact = options.redact !== false;

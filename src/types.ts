@@ -209,4 +209,6 @@ export interface CheckpointOptions {
   unixSockets?: boolean;
   shellJob?: boolean;
   emptyNamespaces?: string[];
+  /** How long `runc checkpoint` (CRIU dumping the container's memory) may take before it is killed. Default 10 min. */
+  timeoutMs?: number;
 }

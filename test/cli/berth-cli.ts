@@ -1,7 +1,8 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { onCleanup } from '../helpers.js';
 
 export const BIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
@@ -20,11 +21,34 @@ export function berth(stateDir: string, ...args: string[]): Promise<Run> {
   });
 }
 
+/**
+ * Starts `berth daemon` on a state dir and returns once it answers on its
+ * socket (however long a loaded machine takes to start it); it is stopped after
+ * the test even if the test never gets to stop it.
+ */
 export async function startDaemon(stateDir: string, ...flags: string[]): Promise<ChildProcess> {
   const daemon = spawn(process.execPath, [BIN, '--state-dir', stateDir, 'daemon', ...flags], { stdio: 'ignore' });
+  onCleanup(() => stopDaemon(daemon));
   const socket = join(stateDir, 'berth.sock');
-  for (let i = 0; i < 100 && !existsSync(socket); i++) await new Promise((done) => setTimeout(done, 50));
+  const deadline = Date.now() + 60_000;
+  while (!(await answers(socket))) {
+    if (daemon.exitCode !== null || daemon.signalCode !== null) throw new Error(`berth daemon ended (${daemon.exitCode ?? daemon.signalCode}) before serving ${socket}`);
+    if (Date.now() > deadline) throw new Error(`berth daemon did not serve ${socket} within 60 s`);
+    await new Promise((done) => setTimeout(done, 50));
+  }
   return daemon;
+}
+
+/** Whether something accepts connections on a unix socket. */
+function answers(path: string): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = connect(path);
+    socket.once('connect', () => {
+      socket.destroy();
+      done(true);
+    });
+    socket.once('error', () => done(false));
+  });
 }
 
 export async function stopDaemon(daemon: ChildProcess): Promise<void> {

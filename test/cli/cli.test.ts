@@ -3,7 +3,7 @@ import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Supervisor } from '../../src/index.js';
-import { tempDir } from '../helpers.js';
+import { onCleanup, tempDir } from '../helpers.js';
 import { busyboxBundle, canRunContainers } from '../support/busybox-bundle.js';
 import { berth, BIN, startDaemon, stopDaemon } from './berth-cli.js';
 
@@ -136,20 +136,22 @@ describe('the berth CLI with berth daemon', () => {
     await berth(dir, 'delete', '--force', 'c1');
   });
 
-  it('events --follow carries on across a daemon restart with no gap and no duplicate', async () => {
+  // Eight berth processes one after another: on a loaded 2-core machine each may take seconds to start.
+  it('events --follow carries on across a daemon restart with no gap and no duplicate', { timeout: 300_000 }, async () => {
     const dir = tempDir();
     let daemon = await startDaemon(dir);
-    await berth(dir, 'run', '-d', 'c1', '--', 'sleep', '30');
+    expect((await berth(dir, 'run', '-d', 'c1', '--', 'sleep', '300')).code).toBe(0);
     const follower = spawn(process.execPath, [BIN, '--state-dir', dir, '--json', 'events', '--follow'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    onCleanup(() => void follower.kill());
     let out = '';
     follower.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
     try {
-      await expect.poll(() => out.split('\n').filter(Boolean).length, { timeout: 10_000 }).toBe(2);
+      await expect.poll(() => out.split('\n').filter(Boolean).length, { timeout: 120_000 }).toBe(2);
       await stopDaemon(daemon);
       expect((await berth(dir, 'kill', 'c1', '--signal', 'KILL')).code).toBe(0); // daemonless, meanwhile
       daemon = await startDaemon(dir);
       expect((await berth(dir, 'delete', 'c1')).code).toBe(0);
-      await expect.poll(() => out.split('\n').filter(Boolean).length, { timeout: 10_000 }).toBe(4);
+      await expect.poll(() => out.split('\n').filter(Boolean).length, { timeout: 120_000 }).toBe(4);
       const seen = out.trim().split('\n').map((l) => JSON.parse(l) as { seq: number; type: string });
       expect(seen.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
       expect(seen.map((e) => e.type)).toEqual(['create', 'start-container', 'exit', 'delete']);

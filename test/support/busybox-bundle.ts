@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 const BUSYBOX = '/bin/busybox';
 /** The directories the rootfs has, as `ls /` in a container shows them. */
@@ -22,16 +22,30 @@ export function canRunContainers(): boolean {
   return process.getuid?.() === 0 && has('runc') && has('conmon') && existsSync(BUSYBOX);
 }
 
-/** One busybox rootfs (from Debian's busybox-static) shared by every bundle of the run. */
+/**
+ * One busybox rootfs (from Debian's busybox-static) shared by every bundle of the
+ * run: at BERTH_TEST_ROOTFS, which the run's temp root (temp-root.ts) removes at
+ * the end, built by whichever process needs it first; without it (benchmarks),
+ * one in the temp dir per process.
+ */
 function sharedRootfs(): string {
   if (rootfs) return rootfs;
-  rootfs = join(mkdtempSync(join(tmpdir(), 'berth-rootfs-')), 'rootfs');
-  for (const dir of ROOTFS_DIRS) mkdirSync(join(rootfs, dir), { recursive: true });
-  copyFileSync(BUSYBOX, join(rootfs, 'bin/busybox'));
+  const shared = process.env.BERTH_TEST_ROOTFS;
+  if (shared && existsSync(shared)) return (rootfs = shared);
+  const building = join(mkdtempSync(join(shared ? dirname(shared) : tmpdir(), 'berth-rootfs-')), 'rootfs');
+  for (const dir of ROOTFS_DIRS) mkdirSync(join(building, dir), { recursive: true });
+  copyFileSync(BUSYBOX, join(building, 'bin/busybox'));
   const applets = execFileSync(BUSYBOX, ['--list'], { encoding: 'utf8' }).split('\n').filter(Boolean);
-  for (const applet of applets) if (applet !== 'busybox') symlinkSync('busybox', join(rootfs, 'bin', applet));
-  writeFileSync(join(rootfs, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
-  return rootfs;
+  for (const applet of applets) if (applet !== 'busybox') symlinkSync('busybox', join(building, 'bin', applet));
+  writeFileSync(join(building, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+  if (!shared) return (rootfs = building);
+  try {
+    renameSync(building, shared); // whole or not at all: another process may be building it too
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOTEMPTY' && (err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  rmSync(dirname(building), { recursive: true, force: true });
+  return (rootfs = shared);
 }
 
 export interface BundleOptions {

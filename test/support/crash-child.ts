@@ -20,8 +20,7 @@
  * with BERTH_TEST_MARK, each carries that too (test/process/shim-processes.ts).
  */
 import { pino } from 'pino';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isBerthError, Supervisor } from '../../src/index.js';
 import { zygoteOf } from '../process/shim-processes.js';
@@ -35,7 +34,8 @@ say('OPENING');
 const startTimeoutMs = Number(process.env.BERTH_START_TIMEOUT_MS) || undefined;
 const sv = await Supervisor.open({ stateDir: stateDir!, runtime, startTimeoutMs, logger: pino({ level: 'silent' }) });
 say('OPEN');
-const bundles = mkdtempSync(join(tmpdir(), 'berth-bundles-'));
+/** Given by the parent (crash.ts), which removes it: this process is killed. */
+const bundles = process.env.BERTH_BUNDLES_DIR!;
 const testMark = process.env.BERTH_TEST_MARK;
 /** The environment that tags a process of a container, if this run tags them (and marks them, if this test does). */
 const tagged = (id: string, processId: string): Record<string, string> => ({

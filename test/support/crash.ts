@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from '../helpers.js';
 
 export interface Crashed {
   /** pids of the processes the child supervisor started, by "<container>/<process>". */
@@ -38,7 +39,7 @@ export async function runUntilKilled(
 ): Promise<string[]> {
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD, stateDir, ...steps], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ...env, BERTH_RUNTIME: runtime },
+    env: { ...process.env, ...env, BERTH_RUNTIME: runtime, BERTH_BUNDLES_DIR: tempDir('berth-bundles-') },
   });
   const lines: string[] = [];
   // READY: the steps are done, so a later kill point will never come.

@@ -669,7 +669,16 @@ static void fields(size_t count, size_t *offsets) {
   for (size_t i = 0; i < count; i++) offsets[i] = (size_t)(field() - buf);
 }
 
+/* The digest of the source this shim was compiled from (scripts/build-shim.mjs), which berth checks at open. */
+#ifndef BERTH_SHIM_SOURCE
+#define BERTH_SHIM_SOURCE "unknown"
+#endif
+
 int main(int argc, char **argv) {
+  if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+    printf("berth-shim %s\n", BERTH_SHIM_SOURCE);
+    return 0;
+  }
   if (argc != 2 || strcmp(argv[1], "zygote") != 0) {
     fprintf(stderr, "usage: berth-shim zygote   (started by berth's process runtime)\n");
     return 2;

@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { BerthError } from '../../errors.js';
 import { RLIM_INFINITY, type ProcessRlimit, type ProcessUser } from '../../types.js';
+import { REBUILD_HINT } from './shim-check.js';
 import { killConfirmed, killGroup } from '../os/os-process.js';
 
 /** Where `npm run build` puts the compiled shim: <package>/dist/berth-shim, from src/io or dist/io alike. */
@@ -78,7 +79,7 @@ export class ShimClient {
 
   private start(): ChildProcessByStdio<Writable, Readable, null> {
     if (!existsSync(this.shimPath)) {
-      throw new BerthError('runtime-error', `berth-shim not found at ${this.shimPath}: run \`npm run build\` to compile it`);
+      throw new BerthError('runtime-error', `berth-shim not found at ${this.shimPath}: ${REBUILD_HINT}`);
     }
     // Its own session: a Ctrl-C aimed at the supervisor's terminal must not reach the monitors.
     // No inherited stderr: monitors outlive us, and must not hold a pipe of whoever started us open.

@@ -18,6 +18,8 @@ export interface RestoreContext {
   containers: Map<string, RuncContainer>;
   runc: RuncCli;
   exits: ExitWatch;
+  /** The container's status as `runc list` gave it before restore began (undefined: runc does not know it). */
+  runcStatus: string | undefined;
 }
 
 /**
@@ -25,7 +27,7 @@ export interface RestoreContext {
  * conmon still runs, or its exit (conmon's, or 255 if none can be known) is
  * returned; whatever could never be reported is killed.
  */
-export function restoreContainer(stored: StoredContainer, { containersDir, containers, runc, exits }: RestoreContext): RestoredContainer {
+export function restoreContainer(stored: StoredContainer, { containersDir, containers, runc, exits, runcStatus }: RestoreContext): RestoredContainer {
   const dir = join(containersDir, stored.id);
   const bundle = runtimeBundle(dir);
   // An OOM kill seen before the crash was journaled with its exit; one seen since is reported with the exit.
@@ -64,7 +66,7 @@ export function restoreContainer(stored: StoredContainer, { containersDir, conta
     const live: RuncProcess = { ...record, attempt, exited: false };
     state.processes.set(proc.id, live);
     // runc create writes init's pid before `runc start`: only runc knows whether it was started.
-    const started = proc.id !== INIT || proc.status === 'running' || runc.status(state.id) !== 'created';
+    const started = proc.id !== INIT || proc.status === 'running' || runcStatus !== 'created';
     if (proc.status === 'created' && started) restored.startedWhileDown.push({ processId: proc.id, pid: live.pid });
     const exit = readExit(attempt, state.id);
     if (exit) {

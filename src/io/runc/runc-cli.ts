@@ -1,44 +1,61 @@
-import { execFile, execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
+import { execa } from 'execa';
 import { BerthError } from '../../errors.js';
 import { runcError } from './conmon.js';
 
-/** The runc command line: every call with the supervisor's global runc arguments (its `--root`). */
+/** How long one runc call may take by default before it is killed and fails. */
+export const RUNC_TIMEOUT_MS = 30_000;
+
+/** The most of runc's stderr a failure's message carries. */
+const MAX_SAID = 2_000;
+
+/**
+ * The runc command line: every call with the supervisor's global runc arguments
+ * (its `--root`), run asynchronously (a runc that hangs never blocks the event
+ * loop), killed after its timeout, and cancelled when the runtime closes.
+ */
 export class RuncCli {
+  private readonly closing = new AbortController();
+
   constructor(
     readonly path: string,
     readonly globalArgs: string[],
+    readonly timeoutMs: number = RUNC_TIMEOUT_MS,
   ) {}
 
-  /** runc's stdout; a failure is a BerthError with runc's own words. */
-  run(args: string[], input?: string): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const child = execFile(this.path, [...this.globalArgs, ...args], (err, stdout, stderr) => {
-        if (!err) return resolve(stdout);
-        const said = runcError(stderr) || err.message;
-        // The container stopped under us (init died an instant ago): a state error, not a runtime failure.
-        const code = /container not running|container is not running|is stopped/.test(said) ? 'invalid-state' : 'runtime-error';
-        reject(new BerthError(code, `runc ${args[0]}: ${said}`));
-      });
-      if (input !== undefined) child.stdin!.end(input);
+  /** runc's stdout; a failure, a timeout or a cancel is a BerthError with runc's own words, bounded. */
+  async run(args: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<string> {
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    const result = await execa(this.path, [...this.globalArgs, ...args], {
+      input: options.input ?? '',
+      timeout: timeoutMs,
+      cancelSignal: this.closing.signal,
+      killSignal: 'SIGKILL',
+      reject: false,
     });
+    if (!result.failed) return result.stdout;
+    const verb = `runc ${args[0]}`;
+    if (result.isCanceled) throw new BerthError('closed', `${verb} was cancelled: the supervisor is closing`);
+    if (result.timedOut) throw new BerthError('runtime-error', `${verb} did not finish within ${timeoutMs} ms and was killed`);
+    const said = bounded(runcError(result.stderr) || (result.shortMessage ?? 'failed'));
+    // The container stopped under us (init died an instant ago): a state error, not a runtime failure.
+    const code = /container not running|container is not running|is stopped/.test(said) ? 'invalid-state' : 'runtime-error';
+    throw new BerthError(code, `${verb}: ${said}`);
   }
 
-  /** A container's status (`created`, `running`, ...), or undefined if runc does not know it. */
-  status(id: string): string | undefined {
-    try {
-      const out = execFileSync(this.path, [...this.globalArgs, 'state', id], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-      return (JSON.parse(out) as { status?: string }).status;
-    } catch {
-      return undefined;
-    }
+  /** Ends every runc call still running (they fail with `closed`), and any made after. */
+  close(): void {
+    this.closing.abort();
   }
 
-  /** runc's containers (`runc list`), or none if runc cannot list them: then nothing is removed. */
-  async list(): Promise<{ id: string; bundle: string }[]> {
+  /** runc's containers (`runc list`) with their status, or none if runc cannot list them: then nothing is removed. */
+  async list(): Promise<{ id: string; bundle: string; status: string }[]> {
     const listed = parseJsonOr(await this.run(['list', '--format', 'json']).catch(() => 'null'));
     return Array.isArray(listed)
-      ? listed.filter((c): c is { id: string; bundle: string } => typeof c?.id === 'string' && typeof c?.bundle === 'string')
+      ? listed.filter(
+          (c): c is { id: string; bundle: string; status: string } =>
+            typeof c?.id === 'string' && typeof c?.bundle === 'string' && typeof c?.status === 'string',
+        )
       : [];
   }
 
@@ -54,6 +71,10 @@ export class RuncCli {
     const inline = this.globalArgs.find((arg) => arg.startsWith('--root='));
     return resolve(at >= 0 && this.globalArgs[at + 1] ? this.globalArgs[at + 1]! : (inline?.slice('--root='.length) ?? '/run/runc'));
   }
+}
+
+function bounded(text: string): string {
+  return text.length <= MAX_SAID ? text : `${text.slice(0, MAX_SAID)}… (${text.length - MAX_SAID} more characters)`;
 }
 
 function parseJsonOr(text: string): unknown {

@@ -32,6 +32,8 @@ export interface RuncOptions {
   runtimeArgs: string[];
   /** The cgroup of containers whose config names none: `<cgroupParent>/<id>` (see runc-bundle.ts). */
   cgroupParent: string | undefined;
+  /** How long one runc call may take before it is killed and fails (default RUNC_TIMEOUT_MS; a checkpoint has its own). */
+  runcTimeoutMs?: number;
 }
 
 const MONITOR_CHECK_MS = 1_000;
@@ -49,6 +51,8 @@ export class RuncRuntime implements Runtime {
   private readonly exits: ExitWatch;
   private readonly watchdog: NodeJS.Timeout;
   private readonly shim = new ShimClient();
+  /** What runc said of each container at reconcile (before restore, which must not wait on runc: see reconcile). */
+  private runcStatuses = new Map<string, string>();
 
   constructor(
     private readonly containersDir: string,
@@ -57,7 +61,7 @@ export class RuncRuntime implements Runtime {
     private readonly options: RuncOptions,
     logger: Logger,
   ) {
-    this.runc = new RuncCli(options.runc, options.runtimeArgs);
+    this.runc = new RuncCli(options.runc, options.runtimeArgs, options.runcTimeoutMs);
     this.exits = new ExitWatch(this.runc, logger);
     // Left referenced on purpose: like a server, an open supervisor keeps Node running until close().
     this.watchdog = setInterval(
@@ -241,7 +245,7 @@ export class RuncRuntime implements Runtime {
   }
 
   async update(id: string, resources: LinuxResources): Promise<void> {
-    await this.runc.run(['update', '--resources', '-', id], JSON.stringify(resources));
+    await this.runc.run(['update', '--resources', '-', id], { input: JSON.stringify(resources) });
   }
 
   stats(id: string): Promise<ContainerStats> {
@@ -271,8 +275,11 @@ export class RuncRuntime implements Runtime {
     return { path: join(this.state(id).dir, `${processId}.log`), format: 'k8s' };
   }
 
-  reconcile(known: ReadonlySet<string>): Promise<void> {
-    return reconcileUnknown(this.runc, this.options.conmon, this.containersDir, this.options.cgroupParent, known);
+  /** Also learns, in the one `runc list` it makes, the status runc gives each of this state dir's containers, for restore. */
+  async reconcile(known: ReadonlySet<string>): Promise<void> {
+    const ours = (await this.runc.list()).filter(({ id, bundle }) => bundle === runtimeBundle(join(this.containersDir, id)));
+    this.runcStatuses = new Map(ours.map((c) => [c.id, c.status]));
+    await reconcileUnknown(this.runc, ours, this.options.conmon, this.containersDir, this.options.cgroupParent, known);
   }
 
   /** The bundle runc ran, as the container's dir keeps it (the user's own may be gone or edited since). */
@@ -282,11 +289,13 @@ export class RuncRuntime implements Runtime {
   }
 
   restore(stored: StoredContainer): RestoredContainer {
-    return restoreContainer(stored, { containersDir: this.containersDir, containers: this.containers, runc: this.runc, exits: this.exits });
+    const runcStatus = this.runcStatuses.get(stored.id);
+    return restoreContainer(stored, { containersDir: this.containersDir, containers: this.containers, runc: this.runc, exits: this.exits, runcStatus });
   }
 
   async close(): Promise<void> {
     clearInterval(this.watchdog);
+    this.runc.close();
     this.shim.close();
     for (const state of this.containers.values()) {
       state.oomWatcher?.close();

@@ -32,6 +32,9 @@ export async function containerStats(runc: RuncCli, id: string): Promise<Contain
   };
 }
 
+/** CRIU writes out the container's whole memory: far longer than any other runc call may take. */
+const CHECKPOINT_TIMEOUT_MS = 10 * 60_000;
+
 /** Checkpoints a container with `runc checkpoint` (CRIU) into `<checkpointsDir>/<id>/<name>` unless told where. */
 export async function checkpointContainer(runc: RuncCli, checkpointsDir: string, id: string, options: CheckpointOptions): Promise<{ imagePath: string }> {
   const imagePath = options.imagePath ?? join(checkpointsDir, id, options.name);
@@ -43,7 +46,7 @@ export async function checkpointContainer(runc: RuncCli, checkpointsDir: string,
   if (options.shellJob) args.push('--shell-job');
   for (const ns of options.emptyNamespaces ?? []) args.push('--empty-ns', ns);
   try {
-    await runc.run([...args, id]);
+    await runc.run([...args, id], { timeoutMs: options.timeoutMs ?? CHECKPOINT_TIMEOUT_MS });
   } catch (err) {
     throw new BerthError('runtime-error', `checkpoint of ${id} failed (runc checkpoint uses criu): ${(err as Error).message}`);
   }
