@@ -94,6 +94,12 @@ export function pruneRotated(path: string, keep: number): void {
   for (const [, file] of rotated.slice(0, Math.max(0, rotated.length - keep))) unlinkSync(file);
 }
 
+/** Total offset of the oldest byte the log keeps (0 if it has not been rotated, or does not exist yet). */
+export function oldestKept(path: string): number {
+  const names = readdirSync(dirname(path), { withFileTypes: false }) as string[];
+  return rotatedStarts(names, path)[0]?.[0] ?? 0;
+}
+
 /** Whether the log's current file is missing while rotated ones exist: renamed away, its writer not yet told to reopen. */
 export function awaitingReopen(path: string): boolean {
   return statSync(path, { throwIfNoEntry: false }) === undefined && rotatedStarts(readdirSync(dirname(path)), path).length > 0;

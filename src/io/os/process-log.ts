@@ -1,10 +1,10 @@
-import { watch } from 'node:fs';
+import { rmSync, watch, writeFileSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { Observable } from 'rxjs';
 import { asBerthError, BerthError } from '../../errors.js';
-import { extent, generations, isLogFile, openGeneration, type Generation } from './log-generations.js';
+import { extent, generations, isLogFile, oldestKept, openGeneration, type Generation } from './log-generations.js';
 
 /**
  * How a process's captured stdout and stderr are stored: `plain` is what it
@@ -140,12 +140,30 @@ class LogCursor {
   private file: { handle: FileHandle; generation: Generation } | undefined;
   /** Where reading began: `position` if given, else the oldest byte kept when the log was first found. */
   began: number | undefined;
+  private readonly hold: string | undefined;
+  private readAny = false;
 
+  /**
+   * With `holds`, the cursor starts at the oldest byte kept now and keeps a hold
+   * file (`<log>.hold-<pid>-<n>`) naming the start of the file it reads, from this
+   * moment on: a writer that rotates (berth-shim) does not remove that file or a
+   * later one while the hold moves on (see berth-shim.c).
+   */
   constructor(
     private readonly path: string,
     private position?: number,
+    holds = false,
   ) {
-    this.began = position;
+    if (holds) {
+      this.hold = `${path}.hold-${process.pid}-${nextHold++}`;
+      this.position = oldestKept(path);
+      this.holdAt(this.position);
+    }
+    this.began = this.position;
+  }
+
+  private holdAt(start: number): void {
+    if (this.hold) writeFileSync(this.hold, `${start}\n`, { mode: 0o600 });
   }
 
   /** What is written from the position on (up to `end`), generation after generation, a chunk at a time. */
@@ -155,7 +173,8 @@ class LogCursor {
         this.file = await this.openAt();
         if (!this.file) return; // nothing written yet
         const { start } = this.file.generation;
-        if (this.position === undefined) this.began = this.position = start;
+        this.holdAt(start);
+        if (this.position === undefined || (start > this.position && !this.readAny)) this.began = this.position = start; // not lost: never reached
         else if (start > this.position) {
           yield { from: this.position, to: start };
           this.position = start;
@@ -174,10 +193,17 @@ class LogCursor {
     await file?.handle.close();
   }
 
+  /** The end of reading: the file closed, and the hold given up. */
+  async release(): Promise<void> {
+    if (this.hold) rmSync(this.hold, { force: true });
+    await this.close();
+  }
+
   private async *readFile(end: number): AsyncGenerator<Buffer> {
     const { handle, generation } = this.file!;
     for await (const chunk of chunks(handle, this.position! - generation.start, end - generation.start)) {
       this.position! += chunk.length;
+      this.readAny = true;
       yield chunk;
     }
   }
@@ -201,6 +227,8 @@ class LogCursor {
     return (await generations(this.path)).some((g) => g.start > start);
   }
 }
+
+let nextHold = 1;
 
 const isGap = (piece: Buffer | LogGap): piece is LogGap => !Buffer.isBuffer(piece);
 
@@ -258,7 +286,7 @@ function outputLost(path: string, gap: LogGap): BerthError {
  */
 export function followLog(path: string, format: LogFormat, until: Promise<unknown>, onGap?: (gap: LogGap) => void): Observable<string> {
   return new Observable<string>((subscriber) => {
-    const cursor = new LogCursor(path);
+    const cursor = new LogCursor(path, undefined, true);
     let decoder: LogDecoder | undefined;
     /** Reads what is new, a chunk at a time, each passed on as it is read. */
     const drain = async (): Promise<void> => {
@@ -306,12 +334,12 @@ export function followLog(path: string, format: LogFormat, until: Promise<unknow
       const rest = decoder?.end() ?? '';
       if (rest !== '' && !subscriber.closed) subscriber.next(rest);
       subscriber.complete();
-      await cursor.close();
+      await cursor.release();
     };
     until.then(finish, finish);
     return () => {
       watcher.close();
-      void cursor.close();
+      void cursor.release();
     };
   });
 }
