@@ -1,4 +1,5 @@
-import { readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { readdirSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { readIfPresent } from './os-process.js';
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -76,22 +77,62 @@ export async function openGeneration(generation: Generation): Promise<FileHandle
 
 /**
  * Rotates a log written by someone else (conmon, told to reopen it by
- * `reopen`): the current file is renamed to its start, and the oldest rotated
- * files beyond `keep` are removed. Synchronous: a rotation is a few renames.
+ * `reopen`): the current file is renamed to its start. Synchronous: a rotation
+ * is a rename and a write.
  */
-export function rotateLog(path: string, keep: number, reopen: () => void): void {
-  const rotated = rotatedStarts(readdirSync(dirname(path)), path);
-  const newest = rotated.at(-1);
+export function rotateLog(path: string, reopen: () => void): void {
+  const newest = rotatedStarts(readdirSync(dirname(path)), path).at(-1);
   const start = newest ? newest[0] + statSync(newest[1]).size : 0;
   renameSync(path, rotatedName(path, start));
   reopen();
-  pruneRotated(path, keep);
 }
 
-/** Removes the oldest rotated files, so that at most `keep` are left. */
-export function pruneRotated(path: string, keep: number): void {
+/**
+ * The lowest total offset a live follower still needs, from the hold files
+ * followers keep (`<log>.hold-<pid>-<n>`, see process-log.ts); holds of
+ * processes that are gone are removed. berth-shim.c reads them the same way.
+ */
+function lowestHold(path: string): number | undefined {
+  const prefix = `${basename(path)}.hold-`;
+  let lowest: number | undefined;
+  for (const name of readdirSync(dirname(path))) {
+    if (!name.startsWith(prefix)) continue;
+    const file = join(dirname(path), name);
+    const reader = Number.parseInt(name.slice(prefix.length), 10);
+    if (!processExists(reader)) {
+      rmSync(file, { force: true });
+      continue;
+    }
+    const needed = Number.parseInt(readIfPresent(file) ?? '', 10) || 0; // 0 (all of it) while it is being rewritten
+    lowest = Math.min(lowest ?? needed, needed);
+  }
+  return lowest;
+}
+
+function processExists(pid: number): boolean {
+  if (!(pid > 0)) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+/**
+ * Removes the rotated files beyond the newest `keep`, unless a live follower
+ * still needs one and `holdsCount` (the writer's patience with it is not over):
+ * then nothing is removed, and false says to try again.
+ */
+export function pruneRotated(path: string, keep: number, holdsCount: (lowest: number) => boolean): boolean {
   const rotated = rotatedStarts(readdirSync(dirname(path)), path);
-  for (const [, file] of rotated.slice(0, Math.max(0, rotated.length - keep))) unlinkSync(file);
+  const doomed = rotated.slice(0, Math.max(0, rotated.length - keep));
+  if (doomed.length === 0) return true;
+  const hold = lowestHold(path);
+  // The newest doomed file ends where the oldest kept one starts.
+  if (hold !== undefined && hold < rotated[doomed.length]![0] && holdsCount(hold)) return false;
+  for (const [, file] of doomed) unlinkSync(file);
+  return true;
 }
 
 /** Total offset of the oldest byte the log keeps (0 if it has not been rotated, or does not exist yet). */
