@@ -1,4 +1,4 @@
-import { readdirSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { readIfPresent } from './os-process.js';
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -137,7 +137,7 @@ export function pruneRotated(path: string, keep: number, holdsCount: (lowest: nu
 
 /** Total offset of the oldest byte the log keeps (0 if it has not been rotated, or does not exist yet). */
 export function oldestKept(path: string): number {
-  const names = readdirSync(dirname(path), { withFileTypes: false }) as string[];
+  const names = existsSync(dirname(path)) ? readdirSync(dirname(path)) : [];
   return rotatedStarts(names, path)[0]?.[0] ?? 0;
 }
 

@@ -163,7 +163,12 @@ class LogCursor {
   }
 
   private holdAt(start: number): void {
-    if (this.hold) writeFileSync(this.hold, `${start}\n`, { mode: 0o600 });
+    try {
+      if (this.hold) writeFileSync(this.hold, `${start}\n`, { mode: 0o600 });
+    } catch (err) {
+      // The container's directory is gone (deleted while followed): nothing writes there any more.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
   }
 
   /** What is written from the position on (up to `end`), generation after generation, a chunk at a time. */
