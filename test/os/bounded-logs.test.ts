@@ -38,9 +38,13 @@ function logEnd(dir: string, processId: string): number {
 /** Samples how many bytes the log's files take, every few milliseconds, until stopped; the largest seen. */
 function sampleDiskUse(dir: string, processId: string): () => number {
   let max = 0;
+  const names = () => logFiles(dir, processId).map(([name]) => name).join();
   const sample = () => {
     try {
-      max = Math.max(max, logFiles(dir, processId).reduce((sum, [, , size]) => sum + size, 0));
+      const before = names();
+      const used = logFiles(dir, processId).reduce((sum, [, , size]) => sum + size, 0);
+      // A rotation or removal between the listing and the sizes would add up files of different instants.
+      if (names() === before) max = Math.max(max, used);
     } catch {
       // a file rotated between the listing and its stat: the next sample sees it
     }
