@@ -20,6 +20,8 @@ export type BerthErrorCode =
   | 'slow-consumer'
   /** logs() on more output than one string may hold: stream it with output(), or ask for a tail. */
   | 'too-large'
+  /** A follower of output() fell so far behind that bytes it had not read were rotated away (logs.keep). */
+  | 'output-lost'
   | 'closed';
 
 export class BerthError extends Error {

@@ -37,6 +37,7 @@ import {
   type ContainerSpec,
   type ContainerStats,
   type LinuxResources,
+  type LogLimits,
   type ProcessInfo,
 } from './types.js';
 import {
@@ -50,6 +51,7 @@ import {
   shown,
   validateId,
   validateLabels,
+  validateLogLimits,
   validateProcessFields,
   validateProcessId,
 } from './validate.js';
@@ -106,6 +108,8 @@ export interface SupervisorOptions {
    * disk (0600) keeps them, for restore.
    */
   redact?: boolean;
+  /** The log bounds of containers created without their own `logs` (default: unbounded). */
+  logs?: LogLimits;
 }
 
 interface Pending {
@@ -188,6 +192,7 @@ function checkOpenOptions(value: unknown): SupervisorOptions {
   if (runtimeArgs !== undefined) osStrings(runtimeArgs, 'runtimeArgs');
   optionalBoolean(options.recover, 'recover');
   optionalBoolean(options.redact, 'redact');
+  if (options.logs !== undefined) validateLogLimits(options.logs, 'logs');
   if (logger !== undefined && typeof (logger as Partial<Logger> | null)?.child !== 'function') {
     throw new BerthError('invalid-spec', 'logger must be a pino logger');
   }
@@ -236,6 +241,8 @@ export class Supervisor {
   private nextRequestId = 1;
   private readonly pending = new Map<number, Pending>();
   private closing: Promise<void> | undefined;
+  /** `open`'s `logs`: journaled with each container created without its own, so a later open's default cannot change them. */
+  private logDefaults: LogLimits | undefined;
 
   private constructor(
     private readonly journal: Journal,
@@ -283,7 +290,9 @@ export class Supervisor {
     try {
       runtime = createRuntime(options, stateDir, logger);
       relay = options.inspect ? await InspectorRelay.start(options.inspect === true ? {} : options.inspect) : undefined;
-      return await Supervisor.restore(stateDir, lock, logger, retainCount, options.runtime ?? 'process', runtime, relay, options.recover === true, redact);
+      const supervisor = await Supervisor.restore(stateDir, lock, logger, retainCount, options.runtime ?? 'process', runtime, relay, options.recover === true, redact);
+      supervisor.logDefaults = options.logs && validateLogLimits(options.logs, 'logs');
+      return supervisor;
     } catch (err) {
       await relay?.stop();
       await runtime?.close();
@@ -436,6 +445,8 @@ export class Supervisor {
     const id = validateId(fields.id, 'container');
     const labels = validateLabels(fields.labels);
     const spec = containerSpec(fields);
+    const logs = fields.logs === undefined ? this.logDefaults : validateLogLimits(fields.logs, 'logs');
+    if (logs) spec.logs = logs;
     await this.call<void>((requestId) => ({
       type: 'CREATE',
       requestId,

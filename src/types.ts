@@ -95,8 +95,18 @@ export interface BundleSpec {
   bundle: string;
 }
 
-/** What a container runs: a process (process runtime) or an OCI bundle (runc runtime). */
-export type ContainerSpec = ProcessSpec | BundleSpec;
+/**
+ * Bounds on a process's captured output: once its log holds `maxBytes`, the log
+ * is rotated (renamed, and a fresh one begun), and the `keep` newest rotated files
+ * are kept besides the current one, so a log takes at most (keep + 1) × maxBytes.
+ */
+export interface LogLimits {
+  maxBytes: number;
+  keep: number;
+}
+
+/** What a container runs: a process (process runtime) or an OCI bundle (runc runtime); `logs` bounds the logs of init and every exec. */
+export type ContainerSpec = (ProcessSpec | BundleSpec) & { logs?: LogLimits };
 
 export interface CreateOptions {
   id: string;
@@ -105,6 +115,8 @@ export interface CreateOptions {
   /** runc runtime: the OCI bundle directory; init is its config.json's process. */
   bundle?: string;
   labels?: Record<string, string>;
+  /** Bounds the logs of init and every exec (default: the supervisor's `logs`, else unbounded). */
+  logs?: LogLimits;
 }
 
 export interface ExecOptions extends Partial<ProcessSpec> {

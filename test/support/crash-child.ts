@@ -10,7 +10,7 @@
  * stop-shim (SIGSTOPs the process runtime's zygote, reported as pids.zygote);
  * `create&`, `start&`, `exec&` and `delete&` (forced) fire without waiting, and so does any step written `&<step>`,
  * so the crash can land while they are in flight.
- * BERTH_START_TIMEOUT_MS in the environment sets the supervisor's `startTimeoutMs`.
+ * BERTH_START_TIMEOUT_MS in the environment sets the supervisor's `startTimeoutMs`, and BERTH_LOGS=<maxBytes>:<keep> its `logs`.
  *
  * Progress, one line each, for a parent that picks its instant to kill: `OPENING` before the
  * state dir is opened (restored), `OPEN` after, `STEP <n> ok|refused <code>|error <message>`
@@ -32,7 +32,9 @@ const faultTag = process.env.BERTH_FAULT_TAG;
 const say = (line: string) => process.stdout.write(`${line}\n`);
 say('OPENING');
 const startTimeoutMs = Number(process.env.BERTH_START_TIMEOUT_MS) || undefined;
-const sv = await Supervisor.open({ stateDir: stateDir!, runtime, startTimeoutMs, logger: pino({ level: 'silent' }) });
+const [maxBytes, keep] = (process.env.BERTH_LOGS ?? '').split(':').map(Number);
+const logs = maxBytes && keep ? { maxBytes, keep } : undefined;
+const sv = await Supervisor.open({ stateDir: stateDir!, runtime, startTimeoutMs, logs, logger: pino({ level: 'silent' }) });
 say('OPEN');
 /** Given by the parent (crash.ts), which removes it: this process is killed. */
 const bundles = process.env.BERTH_BUNDLES_DIR!;

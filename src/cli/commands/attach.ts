@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { lastValueFrom, tap } from 'rxjs';
-import { followLog } from '../../io/os/process-log.js';
+import { followLog, type LogGap } from '../../io/os/process-log.js';
 import type { ExitInfo } from '../../types.js';
 import { validateId, validateProcessId } from '../../validate.js';
 import type { Backend } from '../backend.js';
@@ -18,7 +18,9 @@ export function showOutput(id: string, processId: string): { stop(): Promise<voi
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
   const path = join(globals().stateDir, 'containers', id, `${processId}.log`);
-  const copied = lastValueFrom(followLog(path, 'auto', stopped).pipe(tap((text) => process.stdout.write(text))), { defaultValue: undefined });
+  // A follower that fell behind a bounded log's rotation says so where the output is cut, and goes on.
+  const lost = ({ from, to }: LogGap) => process.stderr.write(`\nberth: ${to - from} bytes of output were rotated away before they could be shown\n`);
+  const copied = lastValueFrom(followLog(path, 'auto', stopped, lost).pipe(tap((text) => process.stdout.write(text))), { defaultValue: undefined });
   return {
     stop: () => {
       stop();

@@ -1,9 +1,10 @@
-import { watch } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
+import { rmSync, watch, writeFileSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { Observable } from 'rxjs';
 import { asBerthError, BerthError } from '../../errors.js';
+import { extent, generations, isLogFile, oldestKept, openGeneration, type Generation } from './log-generations.js';
 
 /**
  * How a process's captured stdout and stderr are stored: `plain` is what it
@@ -31,6 +32,12 @@ export const MAX_LOGS_BYTES = 16 * 1024 * 1024;
 const AUTO_DETECT_BYTES = 64 * 1024;
 
 /**
+ * Where decoding begins: at the log's first byte; at the start of a generation
+ * (conmon rotates between whole lines, berth-shim at any byte); or anywhere.
+ */
+type Beginning = 'start' | 'generation' | 'anywhere';
+
+/**
  * Turns a log's bytes, fed in pieces of any size, back into the text the process
  * wrote. k8s lines are taken apart as bytes and only their contents decoded, so
  * a multi-byte character that conmon split across two lines, or a read split
@@ -40,17 +47,17 @@ class LogDecoder {
   private pending: Buffer = Buffer.alloc(0);
   private readonly utf8 = new StringDecoder('utf8');
 
-  /** `midway`: the bytes start somewhere inside the log, so what comes before the first whole piece is dropped. */
+  /** Bytes that begin inside the log have what comes before their first whole piece dropped. */
   constructor(
-    private format: LogFormat,
-    private midway = false,
+    public format: LogFormat,
+    private beginning: Beginning = 'start',
   ) {}
 
   push(bytes: Buffer): string {
-    if (this.midway) {
-      const start = firstWholePiece(bytes, this.format);
+    if (this.beginning !== 'start') {
+      const start = firstWholePiece(bytes, this.format, this.beginning);
       if (start < 0) return '';
-      this.midway = false;
+      this.beginning = 'start';
       bytes = bytes.subarray(start);
     }
     this.pending = this.pending.length === 0 ? bytes : Buffer.concat([this.pending, bytes]);
@@ -97,8 +104,9 @@ class LogDecoder {
 }
 
 /** Where the first whole line (k8s) or character (plain) starts in bytes read from inside a log; -1 if not in them. */
-function firstWholePiece(bytes: Buffer, format: LogFormat): number {
+function firstWholePiece(bytes: Buffer, format: LogFormat, beginning: Beginning): number {
   if (format !== 'k8s') return bytes.findIndex((byte) => (byte & 0xc0) !== 0x80); // not a UTF-8 continuation byte
+  if (beginning === 'generation') return 0;
   const newline = bytes.indexOf(NEWLINE);
   return newline < 0 ? -1 : newline + 1;
 }
@@ -114,58 +122,190 @@ async function* chunks(file: FileHandle, offset: number, end = Infinity): AsyncG
   }
 }
 
-const openIfPresent = (path: string): Promise<FileHandle | undefined> => open(path, 'r').catch(() => undefined);
-
-/**
- * What a process wrote so far, when that is at most MAX_LOGS_BYTES of log (a
- * `too-large` error otherwise); with `tailBytes`, the text of the log's last
- * `tailBytes` bytes, from its first whole line or character.
- */
-export async function readLog({ path, format }: LogFile, tailBytes?: number): Promise<string> {
-  const file = await openIfPresent(path);
-  if (!file) return '';
-  try {
-    const { size } = await file.stat();
-    if (tailBytes === undefined && size > MAX_LOGS_BYTES) {
-      throw new BerthError(
-        'too-large',
-        `the output is ${size} bytes, more than logs() returns (${MAX_LOGS_BYTES}): stream it with output(), or ask for its end with { tailBytes }`,
-      );
-    }
-    const from = Math.max(0, size - (tailBytes ?? size));
-    const decoder = new LogDecoder(format, from > 0);
-    let text = '';
-    for await (const chunk of chunks(file, from, size)) text += decoder.push(chunk);
-    return text + decoder.end();
-  } finally {
-    await file.close();
-  }
+/** Bytes a reader of a bounded log never got: from total offset `from` to `to`, rotated away before it read them. */
+export interface LogGap {
+  from: number;
+  to: number;
 }
 
 /**
- * A process's output as it is written: the log file is followed with inotify on
- * its directory (it may not exist yet), never polled. Once `until` settles (the
- * process has exited), the file is read to its end and the stream completes, so
- * nothing written before the exit is missed. Multi-byte characters split across
- * reads come out whole.
+ * A reader's place in a log, a total offset, kept across rotations (see
+ * log-generations.ts). The file being read stays open, so neither a rename nor
+ * a removal takes its bytes away; once it is read to its end and a later
+ * generation exists, it was complete, and the reader goes on with the file
+ * that starts where it ended. Bytes rotated away before they were read are
+ * reported as a LogGap, never skipped in silence.
  */
-export function followLog(path: string, format: LogFormat, until: Promise<unknown>): Observable<string> {
+class LogCursor {
+  private file: { handle: FileHandle; generation: Generation } | undefined;
+  /** Where reading began: `position` if given, else the oldest byte kept when the log was first found. */
+  began: number | undefined;
+  private readonly hold: string | undefined;
+  private readAny = false;
+
+  /**
+   * With `holds`, the cursor starts at the oldest byte kept now and keeps a hold
+   * file (`<log>.hold-<pid>-<n>`) naming the start of the file it reads, from this
+   * moment on: a writer that rotates (berth-shim) does not remove that file or a
+   * later one while the hold moves on (see berth-shim.c).
+   */
+  constructor(
+    private readonly path: string,
+    private position?: number,
+    holds = false,
+  ) {
+    if (holds) {
+      this.hold = `${path}.hold-${process.pid}-${nextHold++}`;
+      this.position = oldestKept(path);
+      this.holdAt(this.position);
+    }
+    this.began = this.position;
+  }
+
+  private holdAt(start: number): void {
+    try {
+      if (this.hold) writeFileSync(this.hold, `${start}\n`, { mode: 0o600 });
+    } catch (err) {
+      // The container's directory is gone (deleted while followed): nothing writes there any more.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+
+  /** What is written from the position on (up to `end`), generation after generation, a chunk at a time. */
+  async *read(end = Infinity): AsyncGenerator<Buffer | LogGap> {
+    for (;;) {
+      if (!this.file) {
+        this.file = await this.openAt();
+        if (!this.file) return; // nothing written yet
+        const { start } = this.file.generation;
+        this.holdAt(start);
+        if (this.position === undefined || (start > this.position && !this.readAny)) this.began = this.position = start; // not lost: never reached
+        else if (start > this.position) {
+          yield { from: this.position, to: start };
+          this.position = start;
+        }
+      }
+      yield* this.readFile(end);
+      if (this.position! >= end || !(await this.hasLater())) return;
+      yield* this.readFile(end); // what was written between our reaching its end and the rotation
+      await this.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    const file = this.file;
+    this.file = undefined;
+    await file?.handle.close();
+  }
+
+  /** The end of reading: the file closed, and the hold given up. */
+  async release(): Promise<void> {
+    if (this.hold) rmSync(this.hold, { force: true });
+    await this.close();
+  }
+
+  private async *readFile(end: number): AsyncGenerator<Buffer> {
+    const { handle, generation } = this.file!;
+    for await (const chunk of chunks(handle, this.position! - generation.start, end - generation.start)) {
+      this.position! += chunk.length;
+      this.readAny = true;
+      yield chunk;
+    }
+  }
+
+  /** The generation holding the position (the oldest kept if it is gone), opened; undefined if there is none. */
+  private async openAt(): Promise<{ handle: FileHandle; generation: Generation } | undefined> {
+    for (let tries = 0; tries < 100; tries++) {
+      const found = await generations(this.path);
+      if (found.length === 0) return undefined;
+      const position = this.position ?? found[0]!.start;
+      const generation = [...found].reverse().find((g) => g.start <= position) ?? found[0]!;
+      const handle = await openGeneration(generation); // undefined: rotated meanwhile, look again
+      if (handle) return { handle, generation };
+    }
+    return undefined;
+  }
+
+  /** Whether a generation after the one being read exists: then that one is complete. */
+  private async hasLater(): Promise<boolean> {
+    const { start } = this.file!.generation;
+    return (await generations(this.path)).some((g) => g.start > start);
+  }
+}
+
+let nextHold = 1;
+
+const isGap = (piece: Buffer | LogGap): piece is LogGap => !Buffer.isBuffer(piece);
+
+/**
+ * What a process wrote and its log still keeps, when that is at most
+ * MAX_LOGS_BYTES (a `too-large` error otherwise); with `tailBytes`, the text of
+ * the last `tailBytes` bytes kept, from its first whole line or character. Should
+ * rotation remove what was about to be read, the text starts after that instead:
+ * it is always one unbroken piece of the output.
+ */
+export async function readLog({ path, format }: LogFile, tailBytes?: number): Promise<string> {
+  const found = await generations(path);
+  const { oldest, end } = extent(found);
+  if (tailBytes === undefined && end - oldest > MAX_LOGS_BYTES) {
+    throw new BerthError(
+      'too-large',
+      `the output is ${end - oldest} bytes, more than logs() returns (${MAX_LOGS_BYTES}): stream it with output(), or ask for its end with { tailBytes }`,
+    );
+  }
+  const from = Math.max(oldest, end - (tailBytes ?? end));
+  const cursor = new LogCursor(path, from);
+  let decoder = new LogDecoder(format, beginningAt(from, found.some((g) => g.start === from)));
+  let text = '';
+  try {
+    for await (const piece of cursor.read(end)) {
+      if (isGap(piece)) {
+        text = '';
+        decoder = new LogDecoder(decoder.format, 'generation');
+      } else text += decoder.push(piece);
+    }
+    return text + decoder.end();
+  } finally {
+    await cursor.close();
+  }
+}
+
+const beginningAt = (offset: number, generationStart: boolean): Beginning => (offset === 0 ? 'start' : generationStart ? 'generation' : 'anywhere');
+
+/** What a follower of a log is told when it fell so far behind that bytes it had not read were rotated away. */
+function outputLost(path: string, gap: LogGap): BerthError {
+  return new BerthError(
+    'output-lost',
+    `${gap.to - gap.from} bytes of ${path} (total offsets ${gap.from} to ${gap.to}) were rotated away before they were read: the reader fell further behind than the log keeps`,
+  );
+}
+
+/**
+ * A process's output as it is written, from the oldest byte its log keeps: the
+ * log's files are followed with inotify on their directory (they may not exist
+ * yet), never polled, across rotations. Once `until` settles (the process has
+ * exited), the log is read to its end and the stream completes, so nothing
+ * written before the exit is missed. Multi-byte characters split across reads
+ * come out whole. Bytes rotated away before they were read end the stream with
+ * `output-lost`, unless `onGap` is given: then it is told, and reading goes on.
+ */
+export function followLog(path: string, format: LogFormat, until: Promise<unknown>, onGap?: (gap: LogGap) => void): Observable<string> {
   return new Observable<string>((subscriber) => {
-    const decoder = new LogDecoder(format);
-    let offset = 0;
+    const cursor = new LogCursor(path, undefined, true);
+    let decoder: LogDecoder | undefined;
     /** Reads what is new, a chunk at a time, each passed on as it is read. */
     const drain = async (): Promise<void> => {
-      const file = await openIfPresent(path); // not written yet, or removed with its container
-      if (!file) return;
-      try {
-        for await (const chunk of chunks(file, offset)) {
-          if (subscriber.closed) return;
-          offset += chunk.length;
-          const text = decoder.push(chunk);
-          if (text !== '') subscriber.next(text);
+      for await (const piece of cursor.read()) {
+        if (subscriber.closed) return;
+        decoder ??= new LogDecoder(format, beginningAt(cursor.began ?? 0, true));
+        if (isGap(piece)) {
+          if (!onGap) throw outputLost(path, piece);
+          onGap(piece);
+          decoder = new LogDecoder(decoder.format, 'generation');
+          continue;
         }
-      } finally {
-        await file.close();
+        const text = decoder.push(piece);
+        if (text !== '') subscriber.next(text);
       }
     };
     // One drain at a time, in order; a change seen meanwhile makes the running one go round again.
@@ -189,18 +329,22 @@ export function followLog(path: string, format: LogFormat, until: Promise<unknow
       return draining;
     };
     const watcher = watch(dirname(path), (_, file) => {
-      if (file === basename(path)) void pump();
+      if (isLogFile(path, file)) void pump();
     });
     watcher.unref();
     watcher.on('error', () => watcher.close()); // the directory went away with its container: `until` still ends the stream
     void pump();
     const finish = async (): Promise<void> => {
       await pump();
-      const rest = decoder.end();
+      const rest = decoder?.end() ?? '';
       if (rest !== '' && !subscriber.closed) subscriber.next(rest);
       subscriber.complete();
+      await cursor.release();
     };
     until.then(finish, finish);
-    return () => watcher.close();
+    return () => {
+      watcher.close();
+      void cursor.release();
+    };
   });
 }

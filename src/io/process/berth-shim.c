@@ -64,9 +64,11 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -325,13 +327,247 @@ static void take_identity(const struct request *r, int errfd) {
   if (setuid(r->uid) != 0) start_failed(errfd, "setuid");
 }
 
+/*
+ * Bounded logs. A container created with `logs: { maxBytes, keep }` has them in
+ * <dir>/log-limits ("<maxBytes> <keep>"). Its processes then write to a pipe,
+ * and their monitor copies what they write to <proc>.log; once that holds
+ * maxBytes, it is renamed <proc>.log.<start> (start: the total offset of its
+ * first byte), a fresh <proc>.log is begun and the rotated files beyond the
+ * newest `keep` are removed (the layout log-generations.ts reads). The monitor
+ * rotates, so rotation goes on whatever becomes of the supervisor. Without
+ * limits a process writes <proc>.log itself, as it always did.
+ */
+static struct {
+  int in, out;   /* the pipe: the monitor reads `in`, the process gets `out`; -1 when there is no relay (or no writer is left) */
+  int fd;        /* the current <proc>.log */
+  int renamed;   /* it was renamed away, but no fresh file could be opened yet */
+  int prune_pending; /* rotated files beyond `keep` wait for a reader (see lowest_hold) */
+  int keep;
+  long long max_bytes, start, size;
+  char dir[4096], base[512], path[4700];
+} relay = {.in = -1, .out = -1, .fd = -1};
+
+/* The starts of the rotated files <base>.<digits>, newest first, into *starts (malloc'd); their number. */
+static int newest_first(const void *a, const void *b) {
+  long long x = *(const long long *)a, y = *(const long long *)b;
+  return (x < y) - (x > y);
+}
+static size_t rotated_starts(long long **starts) {
+  size_t count = 0, cap = 0, base_len = strlen(relay.base);
+  *starts = NULL;
+  DIR *d = opendir(relay.dir);
+  if (!d) return 0;
+  struct dirent *entry;
+  while ((entry = readdir(d))) {
+    const char *name = entry->d_name, *digits = name + base_len + 1;
+    if (strncmp(name, relay.base, base_len) != 0 || name[base_len] != '.' || !*digits || strspn(digits, "0123456789") != strlen(digits)) continue;
+    if (count == cap) {
+      long long *grown = realloc(*starts, (cap = cap ? cap * 2 : 16) * sizeof **starts);
+      if (!grown) break;
+      *starts = grown;
+    }
+    (*starts)[count++] = strtoll(digits, NULL, 10);
+  }
+  closedir(d);
+  qsort(*starts, count, sizeof **starts, newest_first);
+  return count;
+}
+
+static void rotated_path(char *out, size_t size, long long start) {
+  snprintf(out, size, "%s.%lld", relay.path, start);
+}
+
+/*
+ * Readers that follow the log say which total offset they still need in a hold
+ * file, <base>.hold-<pid>-<n> (see process-log.ts). A rotated file a live reader
+ * still needs is not removed, and meanwhile nothing more is copied (the process
+ * waits, as it would for a slow terminal), for as long as the reader moves on
+ * at least once every HOLD_PATIENCE_MS; a reader stuck longer loses the file
+ * and is told so (output-lost). Holds of readers that are gone are removed.
+ */
+#define HOLD_PATIENCE_MS 5000
+static long long hold_seen = -1, hold_blocked_since;
+
+static long long lowest_hold(void) {
+  char prefix[600], path[4800], text[32];
+  snprintf(prefix, sizeof prefix, "%s.hold-", relay.base);
+  size_t prefix_len = strlen(prefix);
+  long long lowest = -1;
+  DIR *d = opendir(relay.dir);
+  if (!d) return -1;
+  struct dirent *entry;
+  while ((entry = readdir(d))) {
+    if (strncmp(entry->d_name, prefix, prefix_len) != 0) continue;
+    snprintf(path, sizeof path, "%s/%s", relay.dir, entry->d_name);
+    pid_t reader = (pid_t)strtol(entry->d_name + prefix_len, NULL, 10);
+    if (reader <= 0 || (kill(reader, 0) != 0 && errno == ESRCH)) {
+      unlink(path);
+      continue;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd < 0 ? -1 : read(fd, text, sizeof text - 1);
+    if (fd >= 0) close(fd);
+    text[n > 0 ? n : 0] = 0;
+    long long needed = strtoll(text, NULL, 10); /* 0 (all of it) while the reader is rewriting it */
+    if (lowest < 0 || needed < lowest) lowest = needed;
+  }
+  closedir(d);
+  return lowest;
+}
+
+/*
+ * Removes the rotated files older than the newest `keep`, unless a live reader
+ * still needs one (then 0: try again later). The newest of those ends where the
+ * one after it starts.
+ */
+static int prune_rotated(void) {
+  long long *starts;
+  size_t count = rotated_starts(&starts);
+  int pruned = 1;
+  if (count > (size_t)relay.keep) {
+    long long hold = lowest_hold(), now = now_ms();
+    if (hold != hold_seen) {
+      hold_seen = hold;
+      hold_blocked_since = now;
+    }
+    pruned = hold < 0 || hold >= starts[relay.keep - 1] || now - hold_blocked_since > HOLD_PATIENCE_MS;
+    char path[4800];
+    for (size_t i = (size_t)relay.keep; pruned && i < count; i++) {
+      rotated_path(path, sizeof path, starts[i]);
+      unlink(path);
+    }
+  }
+  free(starts);
+  relay.prune_pending = !pruned;
+  return pruned;
+}
+
+/* Reads <dir>/log-limits and, if there are limits, sets up the relay, going on from what is on disk already. */
+static void relay_open(const struct request *r) {
+  char limits[4200];
+  snprintf(limits, sizeof limits, "%s/log-limits", r->dir);
+  FILE *f = fopen(limits, "re");
+  if (!f) return;
+  int found = fscanf(f, "%lld %d", &relay.max_bytes, &relay.keep);
+  fclose(f);
+  if (found != 2 || relay.max_bytes <= 0 || relay.keep < 1) return;
+  snprintf(relay.dir, sizeof relay.dir, "%s", r->dir);
+  snprintf(relay.base, sizeof relay.base, "%s.log", r->proc);
+  snprintf(relay.path, sizeof relay.path, "%s/%s", relay.dir, relay.base);
+  long long *starts;
+  char newest[4800];
+  struct stat info;
+  if (rotated_starts(&starts) > 0) {
+    rotated_path(newest, sizeof newest, starts[0]);
+    relay.start = starts[0] + (stat(newest, &info) == 0 ? info.st_size : 0);
+  }
+  free(starts);
+  relay.fd = open(relay.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  int fds[2];
+  if (relay.fd < 0 || fstat(relay.fd, &info) != 0 || pipe2(fds, O_CLOEXEC) != 0) {
+    if (relay.fd >= 0) close(relay.fd); /* unbounded then: the process writes its log itself */
+    relay.fd = -1;
+    return;
+  }
+  relay.size = info.st_size;
+  relay.in = fds[0];
+  relay.out = fds[1];
+  fcntl(relay.in, F_SETFL, O_NONBLOCK);
+}
+
+/* In the child: where its stdout and stderr go, the relay's pipe or the log itself. */
+static int open_output(const char *log) {
+  return relay.out >= 0 ? relay.out : open(log, O_WRONLY | O_APPEND | O_CREAT, 0600);
+}
+
+/* Renames the full log to its start and begins a fresh one; a step that fails is tried again at the next write. */
+static void rotate_log(void) {
+  char rotated[4800];
+  rotated_path(rotated, sizeof rotated, relay.start);
+  if (!relay.renamed && rename(relay.path, rotated) != 0) return;
+  relay.renamed = 1;
+  int fd = open(relay.path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return; /* meanwhile the renamed file goes on growing: readers take it as the current one */
+  close(relay.fd);
+  relay.fd = fd;
+  relay.start += relay.size;
+  relay.size = 0;
+  relay.renamed = 0;
+  prune_rotated();
+}
+
+/* Appends to the log, rotating it at maxBytes. What a full disk refuses is dropped: the process is never held up. */
+static void log_write(const char *buf, size_t n) {
+  while (n > 0) {
+    if (relay.size >= relay.max_bytes) rotate_log();
+    size_t room = relay.size < relay.max_bytes ? (size_t)(relay.max_bytes - relay.size) : n;
+    ssize_t w = write(relay.fd, buf, n < room ? n : room);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return;
+    relay.size += w;
+    buf += w;
+    n -= (size_t)w;
+  }
+}
+
+/*
+ * Copies up to `limit` bytes from the pipe to the log, or until it is empty; at
+ * its end (no writer left) the pipe is closed. Nothing is copied while a reader
+ * holds a rotated file back, unless `force`d.
+ */
+static void relay_copy(size_t limit, int force) {
+  static char buf[65536];
+  while (relay.in >= 0 && limit > 0) {
+    if (!force && relay.prune_pending && !prune_rotated()) return;
+    ssize_t n = read(relay.in, buf, limit < sizeof buf ? limit : sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return; /* EAGAIN: all of it copied */
+    if (n == 0) {
+      close(relay.in);
+      relay.in = -1;
+      return;
+    }
+    log_write(buf, (size_t)n);
+    limit -= (size_t)n;
+  }
+}
+
+/* Before an exit is recorded: everything written until then is in the log, so a reader that stops at the exit misses nothing. */
+static void relay_copy_written(void) {
+  int pending = 0;
+  if (relay.in >= 0 && ioctl(relay.in, FIONREAD, &pending) == 0 && pending > 0) relay_copy((size_t)pending, 1);
+}
+
+/*
+ * Waits for a signal (`unblocked` is the mask to take them with) or, while the
+ * relay has writers, for output, which is copied a bounded amount at a time so
+ * that a process that never stops writing never holds up reaping. While a
+ * reader holds a rotated file back, it looks again every few milliseconds.
+ */
+static void relay_wait(const sigset_t *unblocked) {
+  if (relay.in < 0) {
+    sigsuspend(unblocked);
+    return;
+  }
+  struct pollfd p = {.fd = relay.prune_pending ? -1 : relay.in, .events = POLLIN, .revents = 0};
+  struct timespec holding = {.tv_sec = 0, .tv_nsec = 5 * 1000 * 1000};
+  if (ppoll(&p, 1, relay.prune_pending ? &holding : NULL, unblocked) >= 0) relay_copy(1 << 20, 0);
+}
+
+/* When the monitor is done: what the last writers left in the pipe, and the rotated files readers were still reading. */
+static void relay_finish(void) {
+  relay_copy(SIZE_MAX, 1);
+  struct timespec holding = {.tv_sec = 0, .tv_nsec = 5 * 1000 * 1000};
+  while (relay.prune_pending && !prune_rotated()) nanosleep(&holding, NULL);
+}
+
 /* In the forked child: become the process the request describes, or report why not on errfd. */
 static void become(const struct request *r, int errfd) {
   reset_signals();
   setpgid(0, 0);
   char log[4096];
   snprintf(log, sizeof log, "%s/%s.log", r->dir, r->proc);
-  int out = open(log, O_WRONLY | O_APPEND | O_CREAT, 0600);
+  int out = open_output(log);
   int in = open("/dev/null", O_RDONLY);
   if (out < 0 || in < 0 || chdir(r->cwd) != 0) start_failed(errfd, "");
   dup2(in, STDIN_FILENO);
@@ -372,6 +608,7 @@ static void monitor(struct request *r) {
     say_failed(r->req, ECANCELED, "the supervisor is gone");
     _exit(1);
   }
+  relay_open(r);
   pid_t pid = fork();
   if (pid == 0) {
     close(fds[0]);
@@ -379,6 +616,7 @@ static void monitor(struct request *r) {
   }
   long long forked = boot_ns();
   close(fds[1]);
+  if (relay.out >= 0) close(relay.out); /* the process's end: the pipe ends when the last of its writers is gone */
   struct start_failure failure = {.err = 0, .step = {0}};
   ssize_t n = pid < 0 ? -1 : read(fds[0], &failure, sizeof failure);
   close(fds[0]);
@@ -416,6 +654,7 @@ static void monitor(struct request *r) {
         kill_tree();
         reap_while(0);
       }
+      relay_copy_written();
       int code = WIFEXITED(leader_status) ? WEXITSTATUS(leader_status) : -1;
       int sig = WIFSIGNALED(leader_status) ? WTERMSIG(leader_status) : 0;
       long long at = now_ms();
@@ -433,8 +672,9 @@ static void monitor(struct request *r) {
       kill_tree();
       continue;
     }
-    sigsuspend(&none);
+    relay_wait(&none);
   }
+  relay_finish();
   _exit(0);
 }
 

@@ -12,7 +12,8 @@ import { constants as osConstants } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BerthError } from '../../errors.js';
 import type { ContainerSpec, ContainerStats, ExitInfo, ProcessSpec } from '../../types.js';
-import { INIT, validateProcessFields, type ResolvedSignal } from '../../validate.js';
+import { INIT, validateLogLimits, validateProcessFields, type ResolvedSignal } from '../../validate.js';
+import { writeLogLimits } from './log-limits.js';
 import { exitFrom, lostExit } from '../os/exit-status.js';
 import { initExitJournaled, initLast, processesToRestore, type ExitListener, type RestoredContainer, type Runtime, type StartedProcess } from '../runtime.js';
 import { lookPath } from '../os/find-binary.js';
@@ -178,7 +179,8 @@ export class ProcessRuntime implements Runtime {
     moveAside(this.containersDir, dir); // a leftover is kept as evidence, never reused
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     try {
-      writeFileSync(join(dir, 'spec.json'), JSON.stringify(normalized), { mode: 0o600 });
+      writeFileSync(join(dir, 'spec.json'), JSON.stringify({ ...normalized, logs: containerSpec.logs }), { mode: 0o600 });
+      if (containerSpec.logs) writeLogLimits(dir, containerSpec.logs);
     } catch (err) {
       rmSync(dir, { recursive: true, force: true });
       throw err;
@@ -189,8 +191,10 @@ export class ProcessRuntime implements Runtime {
   recoverSpec(dir: string): ContainerSpec | undefined {
     try {
       const spec: unknown = JSON.parse(readIfPresent(join(dir, 'spec.json')) ?? 'null');
+      if (spec === null || typeof spec !== 'object') return undefined;
       // Read back from disk, so checked as the API checks it.
-      return spec !== null && typeof spec === 'object' ? validateProcessFields(spec as Record<string, unknown>, 'spec.json') : undefined;
+      const { logs } = spec as { logs?: unknown };
+      return { ...validateProcessFields(spec as Record<string, unknown>, 'spec.json'), ...(logs === undefined ? {} : { logs: validateLogLimits(logs, 'spec.json logs') }) };
     } catch {
       return undefined; // not readable as a spec: left to quarantine
     }

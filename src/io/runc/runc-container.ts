@@ -1,5 +1,6 @@
 import type { FSWatcher } from 'node:fs';
 import type { Attempt, MonitorRecord } from './monitor-records.js';
+import type { ConmonLogRotation } from './conmon-log-rotation.js';
 
 /** One process of a container as the runtime tracks it: its launch's record, and whether its exit was reported. */
 export interface RuncProcess extends MonitorRecord {
@@ -21,4 +22,6 @@ export interface RuncContainer {
   /** Watches init's persist dir: init's conmon sees every OOM kill of the container, for its whole life. */
   oomWatcher?: FSWatcher;
   oomReported: boolean;
+  /** With `logs` limits: rotates its processes' logs while they run. */
+  logRotation?: ConmonLogRotation;
 }

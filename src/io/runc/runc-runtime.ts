@@ -21,6 +21,7 @@ import { ExitWatch } from './exit-watch.js';
 import { restoreContainer } from './restore.js';
 import { reconcileUnknown } from './reconcile.js';
 import { checkpointContainer, containerStats } from './stats-checkpoint.js';
+import { ConmonLogRotation } from './conmon-log-rotation.js';
 import type { ExitListener, RestoredContainer, Runtime, StartedProcess } from '../runtime.js';
 
 export interface RuncOptions {
@@ -59,7 +60,7 @@ export class RuncRuntime implements Runtime {
     private readonly checkpointsDir: string,
     private readonly startTimeoutMs: number,
     private readonly options: RuncOptions,
-    logger: Logger,
+    private readonly logger: Logger,
   ) {
     this.runc = new RuncCli(options.runc, options.runtimeArgs, options.runcTimeoutMs);
     this.exits = new ExitWatch(this.runc, logger);
@@ -92,7 +93,8 @@ export class RuncRuntime implements Runtime {
       '-u', processId === INIT ? state.id : `${state.id}-${processId}`,
       '-n', state.id,
       '-r', this.options.runc,
-      '-b', state.bundle,
+      // An exec's conmon gets a bundle dir of its own (runc exec reads none), so its control fifo and attach socket are its own.
+      '-b', processId === INIT ? state.bundle : attempt.dir,
       '-p', attempt.pidFile,
       '-P', attempt.conmonPidFile,
       '-l', `k8s-file:${join(state.dir, `${processId}.log`)}`,
@@ -155,11 +157,13 @@ export class RuncRuntime implements Runtime {
     }
     const state: RuncContainer = { id, dir, bundle, processes: new Map(), oomReported: false };
     this.containers.set(id, state);
+    if (spec.logs) state.logRotation = new ConmonLogRotation(state, spec.logs, this.logger);
     try {
       await this.monitored(state, INIT, []);
     } catch (err) {
       // Leave nothing behind: no runc state, no conmon, no directory.
       state.oomWatcher?.close();
+      state.logRotation?.close();
       await this.runc.run(['delete', '--force', id]).catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
       this.containers.delete(id);
@@ -262,6 +266,7 @@ export class RuncRuntime implements Runtime {
       if (!/does not exist|not exist/.test(err.message)) throw err;
     });
     state?.oomWatcher?.close();
+    state?.logRotation?.close();
     for (const proc of state?.processes.values() ?? []) {
       proc.watcher?.close();
       killConfirmed(proc.conmonPid, proc.conmonStartTime, 'SIGKILL');
@@ -290,7 +295,11 @@ export class RuncRuntime implements Runtime {
 
   restore(stored: StoredContainer): RestoredContainer {
     const runcStatus = this.runcStatuses.get(stored.id);
-    return restoreContainer(stored, { containersDir: this.containersDir, containers: this.containers, runc: this.runc, exits: this.exits, runcStatus });
+    const restored = restoreContainer(stored, { containersDir: this.containersDir, containers: this.containers, runc: this.runc, exits: this.exits, runcStatus });
+    const state = this.containers.get(stored.id);
+    // Rotation goes on where the supervisor that died left it (a log renamed but not yet reopened included).
+    if (stored.spec.logs && state && stored.status !== 'exited') state.logRotation = new ConmonLogRotation(state, stored.spec.logs, this.logger);
+    return restored;
   }
 
   async close(): Promise<void> {
@@ -299,6 +308,7 @@ export class RuncRuntime implements Runtime {
     this.shim.close();
     for (const state of this.containers.values()) {
       state.oomWatcher?.close();
+      state.logRotation?.close();
       for (const proc of state.processes.values()) proc.watcher?.close();
     }
     this.containers.clear();
