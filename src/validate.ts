@@ -213,6 +213,7 @@ export function validateRlimits(value: unknown, what: string): ProcessRlimit[] {
     if (soft > hard) throw spec(`${where}: the soft limit of ${type} (${soft}) is above its hard limit (${hard})`);
     return { type, soft, hard };
   });
+}
 
 /** The smallest log berth rotates: a rotation per few lines would cost more than it bounds. */
 export const MIN_LOG_BYTES = 4096;
@@ -220,9 +221,9 @@ const MAX_LOG_FILES_KEPT = 1000;
 
 /** `{ maxBytes, keep }`: keep ≥ 1, so the start of the current file is always known (see log-generations.ts). */
 export function validateLogLimits(value: unknown, what: string): LogLimits {
-  const { maxBytes, keep, ...rest } = optionsObject(value, what, true);
-  const unknown = Object.keys(rest)[0];
-  if (unknown !== undefined) throw spec(`${what} has an unknown field ${shown(unknown)}; it takes maxBytes and keep`);
+  const limits = optionsObject(value, what, true);
+  onlyKeys(limits, ['maxBytes', 'keep'], what);
+  const { maxBytes, keep } = limits;
   return {
     maxBytes: integerIn(maxBytes, `${what}.maxBytes`, MIN_LOG_BYTES, Number.MAX_SAFE_INTEGER),
     keep: integerIn(keep, `${what}.keep`, 1, MAX_LOG_FILES_KEPT),
