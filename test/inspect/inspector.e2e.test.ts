@@ -33,7 +33,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the live viewer, in h
     const control = tempDir('berth-viewer-');
     const until = (name: string) => ['sh', '-c', `while [ ! -e '${join(control, name)}' ]; do sleep 0.02; done`];
     const sv = await openSupervisor({ inspect: true });
-    expect(sv.viewerUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/viewer$/);
+    expect(sv.viewerUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/viewer\?token=[\w-]{43}$/);
     const page = await browser.newPage();
     await page.goto(sv.viewerUrl!);
     await page.locator('#status', { hasText: 'live' }).waitFor();
