@@ -163,7 +163,7 @@ export class InspectorRelay {
     const publisher = { prefix: `p${++this.publisherCount}/`, replay: new ReplayBuffer(PUBLISHER_LIMITS) };
     this.publishers.set(ws, publisher);
     ws.on('close', () => this.publishers.delete(ws));
-    ws.on('error', () => ws.terminate()); // a frame past maxPayload, a broken frame: that client goes, the relay stays
+    ws.on('error', () => undefined); // a frame past maxPayload, a broken frame: ws closes that client, the relay stays
     ws.on('message', (data: RawData, isBinary: boolean) => {
       if (isBinary) return; // the protocol is JSON text
       const message = readPublished(String(data), publisher.prefix);

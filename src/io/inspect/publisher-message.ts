@@ -4,7 +4,7 @@ const STATELY_TYPES = new Set(['@xstate.actor', '@xstate.snapshot', '@xstate.eve
 const MAX_ID_LENGTH = 256;
 /** Fields that name an actor; all of them get the publisher's prefix. */
 const ID_FIELDS = ['sessionId', 'rootId', 'parentId', 'sourceId'] as const;
-/** Fields that must be JSON objects when present. */
+/** Fields that must be JSON objects when present (null counts as absent: Stately sends `id: null`). */
 const OBJECT_FIELDS = ['snapshot', 'event'] as const;
 /** Fields that must be strings when present. */
 const STRING_FIELDS = ['name', 'definition', 'createdAt', 'id', '_version'] as const;
@@ -40,11 +40,11 @@ export function readPublished(text: string, prefix: string): PublishedEvent | un
   if (!isId(message.sessionId)) return undefined;
   for (const field of ID_FIELDS) {
     const value = message[field];
-    if (value === undefined) continue;
+    if (value === undefined || (value === null && field !== 'sessionId')) continue;
     if (!isId(value)) return undefined;
     message[field] = prefix + value;
   }
-  if (OBJECT_FIELDS.some((field) => message[field] !== undefined && !isObject(message[field]))) return undefined;
-  if (STRING_FIELDS.some((field) => message[field] !== undefined && typeof message[field] !== 'string')) return undefined;
+  if (OBJECT_FIELDS.some((field) => message[field] != null && !isObject(message[field]))) return undefined;
+  if (STRING_FIELDS.some((field) => message[field] != null && typeof message[field] !== 'string')) return undefined;
   return message as unknown as PublishedEvent;
 }
