@@ -79,7 +79,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the live viewer, in h
     const foreign = page.locator('li', { hasText: name });
     await foreign.first().waitFor();
     expect(await page.locator('#tree img').count()).toBe(0);
-    expect(await page.evaluate(() => (window as unknown as { __injected?: number }).__injected)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as { __injected?: number }).__injected)).toBeUndefined();
     // berth's own tree is still there, its root its own.
     expect(await page.locator('li[data-actor="supervisor"] li[data-actor="container"][data-label="web"]').count()).toBe(1);
     hostile.stop();

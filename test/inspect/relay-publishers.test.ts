@@ -1,11 +1,13 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { connect } from 'node:net';
-import { createWebSocketInspector } from '@statelyai/inspect';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { createActor, createMachine } from 'xstate';
 import { berth, startDaemon, stopDaemon } from '../cli/berth-cli.js';
 import { openSupervisor, tempDir } from '../helpers.js';
+
+const TOGGLE_PUBLISHER = fileURLToPath(new URL('../support/toggle-publisher.ts', import.meta.url));
 
 interface Relayed {
   type: string;
@@ -107,35 +109,39 @@ describe('what other publishers send the relay', () => {
   }, 120_000);
 
   it("keeps another Stately publisher's actors apart from berth's: its root does not replace berth's", async () => {
-    const sv = await openSupervisor({ inspect: true });
-    await sv.create({ id: 'c1', process: { args: ['true'] } });
-    const url = socketUrl(sv.viewerUrl!);
-    const before = await listen(url);
+    const dir = tempDir();
+    const daemon = await startDaemon(dir, '--inspect');
+    let publisher: ChildProcess | undefined;
+    try {
+      const url = socketUrl((await berth(dir, 'viewer')).stdout.trim());
+      expect((await berth(dir, 'create', 'c1', '--', 'true')).code).toBe(0);
+      const before = await listen(url);
+      // Both number their actors from "x:0", each in its own process.
+      publisher = spawn(process.execPath, ['--import', 'tsx', TOGGLE_PUBLISHER, url], { stdio: ['ignore', 'ignore', 'inherit'] });
+      const machineOf = (m: Relayed) => (m.definition ? (JSON.parse(m.definition) as { id?: string }).id : undefined);
+      const actors = (viewer: { messages: () => Relayed[] }) => viewer.messages().filter((m) => m.type === '@xstate.actor');
+      await expect.poll(() => actors(before).map(machineOf), { timeout: 20_000 }).toContain('toggle');
+      // The toggle's snapshot after TOGGLE reached the viewers too.
+      await expect.poll(() => before.messages().some((m) => m.type === '@xstate.snapshot' && JSON.stringify(m).includes('"on"'))).toBe(true);
 
-    const inspector = createWebSocketInspector({ url });
-    const toggle = createActor(createMachine({ id: 'toggle', initial: 'off', states: { off: { on: { TOGGLE: 'on' } }, on: {} } }), { inspect: inspector.inspect });
-    toggle.start();
-    toggle.send({ type: 'TOGGLE' });
-    const machineOf = (m: Relayed) => (m.definition ? (JSON.parse(m.definition) as { id?: string }).id : undefined);
-    await expect.poll(() => before.messages().some((m) => m.type === '@xstate.actor' && machineOf(m) === 'toggle')).toBe(true);
-
-    const late = await listen(url);
-    await expect.poll(() => late.messages().filter((m) => m.type === '@xstate.actor').map(machineOf)).toEqual(expect.arrayContaining(['supervisor', 'container', 'toggle']));
-    for (const viewer of [before, late]) {
-      const actors = viewer.messages().filter((m) => m.type === '@xstate.actor');
-      const berthRoot = actors.find((m) => machineOf(m) === 'supervisor');
-      const toggleRoot = actors.find((m) => machineOf(m) === 'toggle');
-      expect(toggleRoot!.sessionId).not.toBe(berthRoot?.sessionId ?? 'x:0');
-      // No message about the toggle's actors names one of berth's.
-      const berthIds = new Set(late.messages().filter((m) => m.type === '@xstate.actor' && machineOf(m) !== 'toggle').map((m) => m.sessionId));
-      expect(viewer.messages().filter((m) => m.sessionId === toggleRoot!.sessionId).length).toBeGreaterThan(0);
-      expect(berthIds.has(toggleRoot!.sessionId)).toBe(false);
+      const late = await listen(url);
+      await expect.poll(() => actors(late).map(machineOf)).toEqual(expect.arrayContaining(['supervisor', 'container', 'toggle']));
+      for (const viewer of [before, late]) {
+        const berthIds = new Set(actors(viewer).filter((m) => machineOf(m) !== 'toggle').map((m) => m.sessionId));
+        expect(berthIds.has('x:0')).toBe(true); // berth's root keeps its id
+        expect(actors(viewer).filter((m) => m.sessionId === 'x:0').map(machineOf)).toEqual(['supervisor']);
+        // No message from the toggle's program names one of berth's actors.
+        const fromToggle = viewer.messages().filter((m) => m.type.startsWith('@xstate.') && (machineOf(m) === 'toggle' || JSON.stringify(m).includes('TOGGLE')));
+        expect(fromToggle.length).toBeGreaterThan(0);
+        for (const m of fromToggle) expect(berthIds.has(m.sessionId!)).toBe(false);
+      }
+      before.ws.close();
+      late.ws.close();
+    } finally {
+      publisher?.kill();
+      await stopDaemon(daemon);
     }
-    toggle.stop();
-    inspector.stop();
-    before.ws.close();
-    late.ws.close();
-  });
+  }, 60_000);
 
   // Redacting env values is the supervisor's (its inspector's sanitizers); the relay adds nothing of its own.
   // EXPECTED TO FAIL until the supervisor redacts env values in what it publishes: then make this it().
