@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { berth, BIN, stopDaemon } from '../cli/berth-cli.js';
@@ -62,7 +64,7 @@ describe('the inspection relay is locked with a token', () => {
     expect(await handshake(`${ws}/?token=${token}`)).toBe('open');
   });
 
-  it("keeps the token out of the daemon's log, and `berth viewer` hands it to the daemon's user", async () => {
+  it("keeps the token out of the daemon's log and off command lines, and `berth viewer` hands it to the daemon's user", async () => {
     const dir = tempDir();
     const daemon = spawn(process.execPath, [BIN, '--state-dir', dir, '--log-level', 'info', 'daemon', '--inspect'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
@@ -75,6 +77,10 @@ describe('the inspection relay is locked with a token', () => {
       expect(token).toMatch(/^[\w-]{43}$/);
       expect(log).toContain('/viewer?token=');
       expect(log).not.toContain(token.slice(0, 8));
+      // The desktop is handed a private page that forwards to the address, not the address on a command line.
+      const opener = join(dir, 'viewer.html');
+      expect(statSync(opener).mode & 0o777).toBe(0o600);
+      expect(readFileSync(opener, 'utf8')).toContain(`url=${viewer.stdout.trim()}"`);
     } finally {
       await stopDaemon(daemon);
     }
