@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -38,20 +38,37 @@ async function listen(url: string): Promise<{ ws: WebSocket; texts: string[]; me
 const fakeActor = (i: number): string =>
   JSON.stringify({ type: '@xstate.actor', sessionId: `x:${i}`, name: `fake${i}`, definition: JSON.stringify({ id: 'fake', states: {} }), snapshot: { status: 'active', value: 'on' } });
 
+/** A connection to the relay with nothing of HTTP said yet. */
+async function rawSocket(url: string): Promise<Socket> {
+  const { hostname, port } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  socket.on('error', () => undefined);
+  await once(socket, 'connect');
+  return socket;
+}
+
+/** What the relay answers to `request`, sent as raw bytes. */
+async function rawRequest(url: string, request: string): Promise<string> {
+  const socket = await rawSocket(url);
+  let answer = '';
+  socket.on('data', (chunk: Buffer) => (answer += String(chunk)));
+  socket.write(request);
+  await once(socket, 'close');
+  return answer;
+}
+
 /** A WebSocket handshake by hand, then `frame` as raw bytes: what no well-behaved client sends. */
 async function rawFrame(url: string, frame: Buffer): Promise<void> {
-  const { host, port, pathname, search } = new URL(url);
-  const socket = connect(Number(port), host.replace(/:\d+$/, ''));
-  await once(socket, 'connect');
+  const { host, pathname, search } = new URL(url);
+  const socket = await rawSocket(url);
   socket.write(`GET ${pathname}${search} HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
   await once(socket, 'data'); // 101 Switching Protocols
   socket.write(frame);
-  socket.on('error', () => undefined);
   await once(socket, 'close');
 }
 
 describe('what other publishers send the relay', () => {
-  it('leaves the host alive and its replay bounded: null, non-JSON, binary, broken and oversized frames, forged rows, 20,000 fake actors', async () => {
+  it('leaves the host alive and its replay bounded: null, non-JSON, binary, broken and oversized frames, unparsable addresses, forged rows, 20,000 fake actors', async () => {
     const dir = tempDir();
     const daemon = await startDaemon(dir, '--inspect');
     try {
@@ -77,6 +94,9 @@ describe('what other publishers send the relay', () => {
       expect((await once(oversized.ws, 'close'))[0]).toBe(1009); // message too big: that client goes
       await rawFrame(url, Buffer.from([0x83, 0x80, 0, 0, 0, 0])); // a reserved opcode
       await rawFrame(url, Buffer.from([0x81, 0x82, 0, 0, 0, 0, 0xc3, 0x28])); // a text frame that is not UTF-8
+      for (const target of ['//[', 'http://[/']) {
+        expect(await rawRequest(url, `GET ${target}?token=x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`)).toMatch(/^HTTP\/1.1 401/);
+      }
 
       expect(daemon.exitCode).toBeNull();
       // What was relayed: only the well-formed events, the forged row and the binary frame not among them.

@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { readPublished } from './publisher-message.js';
-import { RelayAccess } from './relay-access.js';
+import { RelayAccess, requestUrl } from './relay-access.js';
 import { ReplayBuffer } from './replay-buffer.js';
 
 /** visualizations/ of this package: the live viewer page and the statechart SVGs. */
@@ -128,7 +128,7 @@ export class InspectorRelay {
       res.writeHead(refusal, HEADERS).end(STATUS_TEXT[refusal]);
       return;
     }
-    const path = new URL(req.url ?? '/', 'http://relay').pathname;
+    const path = requestUrl(req)!.pathname; // it parsed: it carries the token
     if (path === '/') {
       res.writeHead(200, { ...HEADERS, 'Content-Type': 'text/html; charset=utf-8' }).end(bridgePage(this.inspectorUrl));
       return;

@@ -32,7 +32,7 @@ export class RelayAccess {
 
   /** Why `req` is refused (an HTTP status), or undefined when it carries the token. */
   refusal(req: IncomingMessage): 401 | 403 | undefined {
-    const given = new URL(req.url ?? '/', this.base).searchParams.get('token');
+    const given = requestUrl(req)?.searchParams.get('token') ?? null;
     if (given === null) return 401;
     return timingSafeEqual(digest(given), digest(this.token)) ? undefined : 403;
   }
@@ -57,6 +57,15 @@ export class RelayAccess {
     }
     const { port } = new URL(this.base);
     return url.protocol === 'http:' && url.port === port && this.hostnames.has(url.hostname) && url.origin === origin;
+  }
+}
+
+/** The address `req` asks for, or undefined for one that does not parse (`GET //[`): any client may send that. */
+export function requestUrl(req: IncomingMessage): URL | undefined {
+  try {
+    return new URL(req.url ?? '/', 'http://relay');
+  } catch {
+    return undefined;
   }
 }
 
