@@ -64,6 +64,19 @@ describe('the inspection relay is locked with a token', () => {
     expect(await handshake(`${ws}/?token=${token}`)).toBe('open');
   });
 
+  it('takes at most 64 connections at once (503 past that), and takes more as they close', async () => {
+    const sv = await openSupervisor({ inspect: true });
+    const { base, token } = split(sv.viewerUrl!);
+    const url = `${base.replace(/^http/, 'ws')}/?token=${token}`;
+    const clients = Array.from({ length: 64 }, () => new WebSocket(url));
+    await Promise.all(clients.map((ws) => once(ws, 'open')));
+    expect(await handshake(url)).toBe(503);
+    clients[0]!.close();
+    await once(clients[0]!, 'close');
+    await expect.poll(() => handshake(url)).toBe('open');
+    for (const ws of clients) ws.terminate();
+  });
+
   it("keeps the token out of the daemon's log and off command lines, and `berth viewer` hands it to the daemon's user", async () => {
     const dir = tempDir();
     const daemon = spawn(process.execPath, [BIN, '--state-dir', dir, '--log-level', 'info', 'daemon', '--inspect'], { stdio: ['ignore', 'ignore', 'pipe'] });

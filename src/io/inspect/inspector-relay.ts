@@ -117,11 +117,6 @@ export class InspectorRelay {
     return this.access.pageUrl(path);
   }
 
-  /** The replay buffers' sizes, berth's own and each publisher's: what a flood could make grow. */
-  get buffered(): { actors: number; bytes: number }[] {
-    return [this.own, ...[...this.publishers.values()].map((p) => p.replay)].map((b) => ({ actors: b.actorCount, bytes: b.byteCount }));
-  }
-
   private serve(req: IncomingMessage, res: ServerResponse): void {
     const refusal = this.access.refusal(req);
     if (refusal) {

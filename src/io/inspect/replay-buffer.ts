@@ -25,14 +25,6 @@ export class ReplayBuffer {
 
   constructor(private readonly limits: ReplayLimits) {}
 
-  get actorCount(): number {
-    return this.entries.size;
-  }
-
-  get byteCount(): number {
-    return this.bytes;
-  }
-
   /** Keeps `text`, an actor's registration or latest snapshot, if the bounds allow. */
   keep(sessionId: string, kind: keyof Entry, text: string): void {
     const old = this.entries.get(sessionId);
