@@ -108,7 +108,9 @@ describe('what other publishers send the relay', () => {
 
       // A late joiner's replay holds a bounded part of them, not all 20,000.
       const late = await listen(url);
-      await new Promise((done) => setTimeout(done, 500));
+      // The replay is sent on joining, before anything live: once a live event arrives, it is all there.
+      publisher.ws.send(JSON.stringify({ type: '@xstate.event', sessionId: 'x:0', event: { type: 'AFTER_REPLAY' } }));
+      await expect.poll(() => late.messages().some((m) => m.event?.type === 'AFTER_REPLAY'), { timeout: 20_000 }).toBe(true);
       const replayed = late.messages().filter(isFake);
       expect(replayed.length).toBeGreaterThan(0);
       expect(replayed.length).toBeLessThanOrEqual(1_000);
@@ -119,7 +121,7 @@ describe('what other publishers send the relay', () => {
       // berth's own events still flow, to the viewer that saw the flood and to the late joiner.
       expect((await berth(dir, 'create', 'after', '--', 'true')).code).toBe(0);
       for (const viewer of [early, late]) {
-        await expect.poll(() => viewer.messages().some((m) => m.type === '@berth.journal' && (m as { event?: { id?: string } }).event?.id === 'after')).toBe(true);
+        await expect.poll(() => viewer.messages().some((m) => m.type === '@berth.journal' && (m as { event?: { id?: string } }).event?.id === 'after'), { timeout: 10_000 }).toBe(true);
       }
       expect(daemon.exitCode).toBeNull();
       for (const client of [early, publisher, heavy, late]) client.ws.close();
@@ -161,7 +163,7 @@ describe('what other publishers send the relay', () => {
       publisher?.kill();
       await stopDaemon(daemon);
     }
-  }, 60_000);
+  }, 120_000);
 
   // Redacting env values is the supervisor's (its inspector's sanitizers); the relay adds nothing of its own.
   // EXPECTED TO FAIL until the supervisor redacts env values in what it publishes: then make this it().
