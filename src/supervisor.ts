@@ -200,7 +200,9 @@ function checkOpenOptions(value: unknown): SupervisorOptions {
     const { host, port, inspectorUrl } = optionsObject(inspect, 'inspect');
     if (host !== undefined) osString(host, 'inspect.host');
     if (port !== undefined) integerIn(port, 'inspect.port', 0, 65_535);
-    if (inspectorUrl !== undefined) osString(inspectorUrl, 'inspect.inspectorUrl');
+    if (inspectorUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(osString(inspectorUrl, 'inspect.inspectorUrl'))) {
+      throw new BerthError('invalid-spec', `inspect.inspectorUrl must be an http(s) address, not ${shown(inspectorUrl)}`);
+    }
   }
   return options as unknown as SupervisorOptions;
 }
@@ -254,14 +256,17 @@ export class Supervisor {
     private readonly relay?: InspectorRelay,
   ) {}
 
-  /** With `inspect`: the page for the hosted Stately inspector (needs internet in the browser). */
+  /**
+   * With `inspect`: the page for the hosted Stately inspector (needs internet in the browser).
+   * It carries the relay's token: whoever has it can read every container's inspection stream.
+   */
   get inspectUrl(): string | undefined {
-    return this.relay?.url;
+    return this.relay?.pageUrl('/');
   }
 
-  /** With `inspect`: berth's own live viewer, which works with no internet. */
+  /** With `inspect`: berth's own live viewer, which works with no internet. Carries the token too. */
   get viewerUrl(): string | undefined {
-    return this.relay && `${this.relay.url}/viewer`;
+    return this.relay?.pageUrl('/viewer');
   }
 
   static async open(options: SupervisorOptions): Promise<Supervisor> {

@@ -205,7 +205,7 @@ describe('hostile input at every public method', () => {
       ...['--root', [5], ['a\0']].map((v) => ['runtimeArgs', { stateDir, logger, runtimeArgs: v }] as [string, unknown]),
       ...['rel/path', '/a/../b', 5].map((v) => ['cgroupParent', { stateDir, logger, runtime: 'runc', cgroupParent: v }] as [string, unknown]),
       ...[5, 'pino', {}, null].map((v) => ['logger', { stateDir, logger: v }] as [string, unknown]),
-      ...[5, 'yes', null, [], { port: -1 }, { port: 70_000 }, { port: '80' }, { host: 5 }, { inspectorUrl: '' }].map(
+      ...[5, 'yes', null, [], { port: -1 }, { port: 70_000 }, { port: '80' }, { host: 5 }, { inspectorUrl: '' }, { inspectorUrl: 'javascript:alert(1)' }].map(
         (v) => ['inspect', { stateDir, logger, inspect: v }] as [string, unknown],
       ),
     ];

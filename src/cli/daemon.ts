@@ -2,6 +2,7 @@ import { chmodSync, rmSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { withoutToken } from '../io/inspect/relay-access.js';
 import { Supervisor, type SupervisorOptions } from '../supervisor.js';
 import { serveConnection } from './daemon-connection.js';
 import { SOCKET_NAME } from './protocol/messages.js';
@@ -14,7 +15,7 @@ import { SOCKET_NAME } from './protocol/messages.js';
 export async function runDaemon(options: SupervisorOptions, logger: Logger): Promise<() => Promise<void>> {
   const sv = await Supervisor.open(options);
   const stopServing = await serveSocket(sv, logger);
-  logger.info({ viewer: sv.viewerUrl }, 'berth daemon ready');
+  logger.info({ viewer: sv.viewerUrl && withoutToken(sv.viewerUrl) }, 'berth daemon ready'); // `berth viewer` gives it whole
   return async () => {
     await stopServing();
     await sv.close({ leaveRunning: true });

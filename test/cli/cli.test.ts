@@ -166,7 +166,7 @@ describe('the berth CLI with berth daemon', () => {
     const daemon = await startDaemon(dir, '--inspect');
     try {
       const viewer = await berth(dir, 'viewer');
-      expect(viewer.stdout.trim()).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/viewer$/);
+      expect(viewer.stdout.trim()).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/viewer\?token=[\w-]{43}$/);
       expect(await (await fetch(viewer.stdout.trim())).text()).toContain('berth · live');
     } finally {
       await stopDaemon(daemon);

@@ -1,9 +1,11 @@
 import { once } from 'node:events';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createWebSocketInspector } from '@statelyai/inspect';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { createActor, createMachine } from 'xstate';
 import { openSupervisor, tempDir } from '../helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -33,7 +35,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the live viewer, in h
     const control = tempDir('berth-viewer-');
     const until = (name: string) => ['sh', '-c', `while [ ! -e '${join(control, name)}' ]; do sleep 0.02; done`];
     const sv = await openSupervisor({ inspect: true });
-    expect(sv.viewerUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/viewer$/);
+    expect(sv.viewerUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/viewer\?token=[\w-]{43}$/);
     const page = await browser.newPage();
     await page.goto(sv.viewerUrl!);
     await page.locator('#status', { hasText: 'live' }).waitFor();
@@ -62,10 +64,39 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the live viewer, in h
     await page.close();
   });
 
+  it("renders another publisher's actor names as text, not markup, beside berth's own tree", async () => {
+    const sv = await openSupervisor({ inspect: true });
+    await sv.create({ id: 'web', process: { args: ['true'] } });
+    const page = await browser.newPage();
+    await page.goto(sv.viewerUrl!);
+    await page.locator('#status', { hasText: 'live' }).waitFor();
+
+    const name = '<img src=x onerror="window.__injected = 1">';
+    const ws = sv.viewerUrl!.replace(/^http:\/\/([^/]+)\/viewer/, 'ws://$1/');
+    const inspector = createWebSocketInspector({ url: ws });
+    const hostile = createActor(createMachine({ id: name, initial: 'idle', states: { idle: {} } }), { inspect: inspector.inspect });
+    hostile.start();
+    const foreign = page.locator('li', { hasText: name });
+    await foreign.first().waitFor();
+    expect(await page.locator('#tree img').count()).toBe(0);
+    expect(await page.evaluate(() => (globalThis as { __injected?: number }).__injected)).toBeUndefined();
+    // berth's own tree is still there, its root its own.
+    expect(await page.locator('li[data-actor="supervisor"] li[data-actor="container"][data-label="web"]').count()).toBe(1);
+    hostile.stop();
+    inspector.stop();
+    await page.close();
+  });
+
   it('serves the bridge page for the hosted Stately inspector, and stops with close()', async () => {
     const sv = await openSupervisor({ inspect: { inspectorUrl: 'http://127.0.0.1:9/unreachable' } });
     const response = await fetch(sv.inspectUrl!);
     expect(await response.text()).toContain('<iframe id="inspector" src="http://127.0.0.1:9/unreachable">');
+    // In a browser, the page's WebSocket gets in with the page's token and origin: the replay arrives.
+    const page = await browser.newPage();
+    const socket = page.waitForEvent('websocket');
+    await page.goto(sv.inspectUrl!);
+    await (await socket).waitForEvent('framereceived');
+    await page.close();
     await sv.close();
     await expect(fetch(sv.inspectUrl!)).rejects.toThrow();
   });

@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import { firstValueFrom } from 'rxjs';
 import { BerthError } from '../../errors.js';
 import { daemonBackend } from '../daemon-backend.js';
+import { openViewer } from '../open-viewer.js';
 import { globals } from '../program.js';
 import { stopSignal, withBackend } from './shared.js';
 
@@ -17,7 +17,7 @@ export function viewerCommand(program: Command): void {
         await daemon.close();
         if (!url) throw new BerthError('unsupported', 'the daemon serves no viewer: start it with `berth daemon --inspect`');
         console.log(url);
-        spawn('xdg-open', [url], { stdio: 'ignore', detached: true }).on('error', () => undefined).unref();
+        openViewer(globals().stateDir, url);
         return;
       }
       // Daemonless: this command holds the state dir and serves the viewer until interrupted.
