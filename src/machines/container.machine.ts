@@ -129,6 +129,17 @@ function withExit(processes: Record<string, ProcessRecord>, processId: string, e
   return { ...processes, [processId]: { status: 'exited', pid: processes[processId]?.pid, exit } };
 }
 
+/** init's start (or restart) is journaled; if init exited before that, its exit follows at once. */
+const initStarted = (from: 'created' | 'restarting') =>
+  [
+    {
+      guard: 'initExitPending',
+      target: '#container.lifecycle.stopping',
+      actions: [{ type: 'recordStart', params: { from } }, 'adoptPendingInitExit'],
+    },
+    { target: '#container.lifecycle.running', actions: { type: 'recordStart', params: { from } } },
+  ] as const;
+
 const bootsAs = (status: ContainerStatus) => ({ context }: { context: ContainerContext }) => context.status === status;
 
 /** A user's signal to init ends the restart policy (Docker's "manually stopped"); the supervisor's own, at close, does not. */
@@ -333,10 +344,7 @@ export const containerMachine = setup({
     })),
     enqueueInternal: assign(({ context }, params: { kind: 'retire' | 'restart' }) => ({ queue: [...context.queue, { kind: params.kind }] })),
     /** A new generation of init is about to start: until it is journaled, init is `created` again. */
-    awaitNewGeneration: enqueueActions(({ context, enqueue }) => {
-      enqueue.assign({ processes: { ...context.processes, [INIT]: { status: 'created' } } });
-      enqueue.assign({ queue: [...context.queue, { kind: 'restart' }] });
-    }),
+    awaitNewGeneration: assign(({ context }) => ({ processes: { ...context.processes, [INIT]: { status: 'created' as const } } })),
     /** A restart that failed leaves init as its last generation ended. */
     keepLastExit: assign(({ context }) => ({ processes: withExit(context.processes, INIT, context.initExit!) })),
     /**
@@ -512,15 +520,7 @@ export const containerMachine = setup({
         created: {
           entry: assign({ status: 'created' }),
           on: {
-            STARTED: [
-              // init exited before its start was journaled: the exit follows the start at once.
-              {
-                guard: 'initExitPending',
-                target: 'stopping',
-                actions: [{ type: 'recordStart', params: { from: 'created' } }, 'adoptPendingInitExit'],
-              },
-              { target: 'running', actions: { type: 'recordStart', params: { from: 'created' } } },
-            ],
+            STARTED: initStarted('created'),
             DELETED: {
               target: 'deleted',
               actions: { type: 'recordTransition', params: { type: 'delete', from: 'created', to: 'deleted' } },
@@ -586,18 +586,13 @@ export const containerMachine = setup({
             },
             waiting: {
               always: { guard: 'policyEnded', target: '#container.lifecycle.exited', actions: { type: 'recordPolicyEnd', params: { reason: STOPPED_BY_USER } } },
-              after: { backoff: { guard: 'restartMayBegin', target: 'starting', actions: 'awaitNewGeneration' } },
+              after: {
+                backoff: { guard: 'restartMayBegin', target: 'starting', actions: ['awaitNewGeneration', { type: 'enqueueInternal', params: { kind: 'restart' } }] },
+              },
             },
             starting: {
               on: {
-                RESTARTED: [
-                  {
-                    guard: 'initExitPending',
-                    target: '#container.lifecycle.stopping',
-                    actions: [{ type: 'recordStart', params: { from: 'restarting' } }, 'adoptPendingInitExit'],
-                  },
-                  { target: '#container.lifecycle.running', actions: { type: 'recordStart', params: { from: 'restarting' } } },
-                ],
+                RESTARTED: initStarted('restarting'),
                 RESTART_FAILED: {
                   target: '#container.lifecycle.exited',
                   actions: ['keepLastExit', { type: 'recordPolicyEnd', params: ({ event }) => ({ reason: `restart failed: ${event.error.message}` }) }],
