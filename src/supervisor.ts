@@ -520,10 +520,12 @@ export class Supervisor {
       }
       const unhook = this.journal.onCommit((events) => {
         const exit = events.find((e) => e.type === 'exit' && e.id === id && e.processId === processId);
-        if (!exit) return;
+        // A restart that failed to start init ends with init's last exit, and no new one.
+        const restartFailed = processId === INIT && events.some((e) => e.type === 'restart' && e.id === id && e.to === 'exited');
+        if (!exit && !restartFailed) return;
         unhook();
         unhookClose();
-        resolvePromise(exitOf(exit));
+        resolvePromise(exit ? exitOf(exit) : this.processInfo(id, INIT).exit!);
       });
       const unhookClose = this.journal.onClose(() => {
         unhook();

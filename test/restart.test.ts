@@ -4,6 +4,8 @@
  * a backoff that doubles; a user's stop, a delete and close() end or cancel it;
  * and it carries on across a supervisor killed with SIGKILL.
  */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { Supervisor, type BerthEvent, type CreateOptions, type RestartOptions } from '../src/index.js';
@@ -128,6 +130,21 @@ for (const runtime of RUNTIMES) {
       await new Promise((resolve) => setTimeout(resolve, 2_500)); // past the backoff
       expect(sv.list()).toEqual([]);
       expect(brief(await storedEvents(sv))).toEqual(['create', 'start-container:init', 'exit:init=1', 'restart:init', 'delete']);
+    });
+
+    it('a restart the runtime cannot carry out ends the policy, and wait() resolves with the last exit', async () => {
+      const sv = await open();
+      await sv.create(containerOf(runtime.name, 'broken', 'exit 1', { policy: 'always', backoffMs: { initial: 500 } }));
+      await sv.start('broken');
+      await until(sv, 'restart journaled', () => sv.lastSeq >= 4);
+      const waited = sv.wait('broken');
+      rmSync(join(sv.stateDir, 'containers', 'broken'), { recursive: true, force: true }); // nothing to start init in
+      expect(await waited).toMatchObject({ status: 1 });
+      await until(sv, 'exited', () => sv.get('broken').status === 'exited');
+      const events = await storedEvents(sv, { id: 'broken' });
+      expect(brief(events)).toEqual(['create', 'start-container:init', 'exit:init=1', 'restart:init', 'restart:init']);
+      expect(events[4]).toMatchObject({ to: 'exited', reason: expect.stringMatching(/^restart failed: /) });
+      checkJournal(events);
     });
 
     it('close() during the backoff leaves the restart pending: the next open waits out the rest and starts init', async () => {

@@ -332,7 +332,7 @@ export const containerMachine = setup({
      * that is what ended it) so that a reopened supervisor respects it too.
      */
     recordPolicyEnd: enqueueActions(({ context, enqueue }, params: { reason: string }) => {
-      if (!context.restart || context.closing) return;
+      if (!context.restart) return;
       enqueue.assign({ restarts: { ...context.restarts, ended: true, pendingDelayMs: undefined } });
       enqueue.sendParent(record({ type: 'restart', id: context.id, processId: INIT, to: 'exited', attempt: context.restarts.attempts, reason: params.reason }));
     }),
