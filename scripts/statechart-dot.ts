@@ -37,7 +37,10 @@ function guardName(guard: unknown): string | undefined {
 }
 
 function eventLabel(t: Transition): string {
-  const event = t.eventType === '' ? 'always' : t.eventType.replace(/^xstate\.(done|error)\.actor\..*$/, '$1');
+  const event =
+    t.eventType === ''
+      ? 'always'
+      : t.eventType.replace(/^xstate\.(done|error)\.actor\..*$/, '$1').replace(/^xstate\.after\.([^.]+)\..*$/, 'after $1'); // a delayed transition, by its delay's name
   const guard = guardName(t.guard);
   return guard ? `${event} [${guard}]` : event;
 }

@@ -21,8 +21,10 @@ import { DEFAULT_SHIM_PATH } from './io/process/shim-client.js';
 import { StateLock, unusableStateDir } from './io/os/state-lock.js';
 import { prepareStateDir } from './io/os/state-dir.js';
 import { InspectorRelay, type RelayOptions } from './io/inspect/inspector-relay.js';
-import type { Runtime } from './io/runtime.js';
+import { restoreView, type Runtime } from './io/runtime.js';
 import { containerMachine, type ContainerContext } from './machines/container.machine.js';
+import { NO_RESTARTS, type RestartState } from './machines/restart-policy.js';
+import type { StoredRestarts } from './io/journal/projection.js';
 import type { ContainerRequest, Settlement } from './machines/requests.js';
 import { supervisorMachine, type SupervisorEvent } from './machines/supervisor.machine.js';
 import {
@@ -43,6 +45,7 @@ import {
 import {
   INIT,
   integerIn,
+  MAX_TIMER_MS,
   optionalBoolean,
   optionsObject,
   osString,
@@ -54,6 +57,7 @@ import {
   validateLogLimits,
   validateProcessFields,
   validateProcessId,
+  validateRestart,
 } from './validate.js';
 
 export interface SupervisorOptions {
@@ -117,10 +121,8 @@ interface Pending {
   reject: (error: BerthError) => void;
 }
 
-const ALIVE = new Set(['running', 'paused', 'stopping']);
-
-/** The longest delay a Node timer honours (2^31 - 1 ms); a longer one fires at once. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+/** What may still run, or start again (a pending restart): killed by close(), and by a forced delete. */
+const ALIVE = new Set(['running', 'paused', 'stopping', 'restarting']);
 
 function toInfo(context: ContainerContext): ContainerInfo {
   const processes: ProcessInfo[] = Object.entries(context.processes).map(([id, proc]) => {
@@ -141,6 +143,7 @@ function toInfo(context: ContainerContext): ContainerInfo {
   };
   const pid = context.processes[INIT]?.pid;
   if (pid !== undefined) info.pid = pid;
+  if (context.restart) info.restartCount = context.restarts.attempts;
   return info;
 }
 
@@ -225,6 +228,13 @@ function checkpointOptions(value: unknown): CheckpointOptions {
   if (options.emptyNamespaces !== undefined) osStrings(options.emptyNamespaces, 'emptyNamespaces');
   if (options.timeoutMs !== undefined) integerIn(options.timeoutMs, 'timeoutMs', 1, MAX_TIMER_MS);
   return { ...options } as unknown as CheckpointOptions;
+}
+
+/** The projection's restart state as the container machine takes it: a pending restart waits only what is left of its wait. */
+function restartState(stored: StoredRestarts | undefined): RestartState {
+  if (!stored) return NO_RESTARTS;
+  const { dueAt, ...state } = stored;
+  return dueAt ? { ...state, pendingDelayMs: Math.max(0, dueAt.getTime() - Date.now()) } : state;
 }
 
 function exitOf(event: BerthEvent): ExitInfo {
@@ -366,7 +376,7 @@ export class Supervisor {
     const known = new Set(stored.map((c) => c.id));
     await runtime.reconcile?.(known);
     const quarantined = quarantineUnknown(containersDir, known);
-    const restored = new Map(stored.map((c) => [c.id, runtime.restore(c)]));
+    const restored = new Map(stored.map((c) => [c.id, runtime.restore(restoreView(c))]));
 
     let supervisor: Supervisor | undefined;
     const machine = supervisorMachine.provide({
@@ -400,10 +410,12 @@ export class Supervisor {
         spec: container.spec,
         labels: container.labels,
         createdAt: container.createdAt,
+        ...(container.restart ? { restart: container.restart } : {}),
         restore: {
-          status: container.status === 'created' || container.status === 'paused' || container.status === 'exited' ? container.status : 'running',
+          status: (['created', 'paused', 'restarting', 'exited'] as const).find((s) => s === container.status) ?? 'running',
           processes,
           startedWhileDown: restored.get(container.id)?.startedWhileDown ?? [],
+          restarts: restartState(container.restarts),
         },
       });
       if (container.status !== 'exited') logger.info({ id: container.id, status: container.status }, 'container restored');
@@ -452,6 +464,7 @@ export class Supervisor {
     const spec = containerSpec(fields);
     const logs = fields.logs === undefined ? this.logDefaults : validateLogLimits(fields.logs, 'logs');
     if (logs) spec.logs = logs;
+    const restart = validateRestart(fields.restart);
     await this.call<void>((requestId) => ({
       type: 'CREATE',
       requestId,
@@ -459,6 +472,7 @@ export class Supervisor {
       spec,
       labels,
       createdAt: new Date(),
+      ...(restart ? { restart } : {}),
     }));
   }
 
@@ -548,10 +562,12 @@ export class Supervisor {
       }
       const unhook = this.journal.onCommit((events) => {
         const exit = events.find((e) => e.type === 'exit' && e.id === id && e.processId === processId);
-        if (!exit) return;
+        // A restart that failed to start init ends with init's last exit, and no new one.
+        const restartFailed = processId === INIT && events.some((e) => e.type === 'restart' && e.id === id && e.to === 'exited');
+        if (!exit && !restartFailed) return;
         unhook();
         unhookClose();
-        resolvePromise(exitOf(exit));
+        resolvePromise(exit ? exitOf(exit) : this.processInfo(id, INIT).exit!);
       });
       const unhookClose = this.journal.onClose(() => {
         unhook();

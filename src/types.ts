@@ -1,6 +1,6 @@
 /** Public data types of berth's API. Plain data only: safe to log, store and send. */
 
-export type ContainerStatus = 'creating' | 'created' | 'running' | 'paused' | 'stopping' | 'exited' | 'deleted';
+export type ContainerStatus = 'creating' | 'created' | 'running' | 'paused' | 'stopping' | 'restarting' | 'exited' | 'deleted';
 export type ProcessStatus = 'created' | 'running' | 'exited' | 'deleted';
 
 export type EventType =
@@ -12,6 +12,8 @@ export type EventType =
   | 'resume'
   | 'oom'
   | 'delete'
+  /** init exited and its restart policy starts it again: `attempt` (1, 2, ...) after `delayMs`; or, `to: 'exited'`, the policy ended (`reason`). */
+  | 'restart'
   /** A container directory restore could not load, moved aside (with `reason`) rather than deleted. */
   | 'quarantine';
 
@@ -24,6 +26,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'resume',
   'oom',
   'delete',
+  'restart',
   'quarantine',
 ];
 
@@ -117,6 +120,32 @@ export interface CreateOptions {
   labels?: Record<string, string>;
   /** Bounds the logs of init and every exec (default: the supervisor's `logs`, else unbounded). */
   logs?: LogLimits;
+  /** What happens when init exits: like Docker's and PM2's restart policies. Default `{ policy: 'no' }`. */
+  restart?: RestartOptions;
+}
+
+export type RestartPolicyName = 'no' | 'on-failure' | 'always' | 'unless-stopped';
+
+/** A restart policy as `create` takes it. */
+export interface RestartOptions {
+  /**
+   * 'no': never. 'on-failure': when init exits with a status other than 0.
+   * 'always' and 'unless-stopped': whatever the status. A user's signal to init,
+   * or `delete`, ends the policy; 'always' starts again when the supervisor is
+   * next opened (as Docker's does when its daemon starts), 'unless-stopped' does not.
+   */
+  policy: RestartPolicyName;
+  /** At most this many restarts in the container's life (1 to 2^31-1); unlimited if omitted. */
+  maxRetries?: number;
+  /** The wait before a restart: `initial` (default 100), doubling up to `max` (default 60,000); back to `initial` once init has run 10 s. */
+  backoffMs?: { initial?: number; max?: number };
+}
+
+/** A restart policy with its defaults filled in, as the journal keeps it. */
+export interface RestartPolicy {
+  policy: Exclude<RestartPolicyName, 'no'>;
+  maxRetries?: number;
+  backoffMs: { initial: number; max: number };
 }
 
 export interface ExecOptions extends Partial<ProcessSpec> {
@@ -156,6 +185,8 @@ export interface ContainerInfo {
   labels: Record<string, string>;
   createdAt: Date;
   processes: ProcessInfo[];
+  /** With a restart policy: how often init has been restarted so far. */
+  restartCount?: number;
 }
 
 export interface EventsQuery {
@@ -182,6 +213,10 @@ export interface JournalEntry {
   status?: number;
   signal?: string;
   reason?: string;
+  /** `restart` rows: which restart this is (1 for the first). */
+  attempt?: number;
+  /** `restart` rows: how long the supervisor waits before it starts init again. */
+  delayMs?: number;
   /** Defaults to now; restore passes the real exit time read from disk. */
   time?: Date;
 }
@@ -191,6 +226,7 @@ export interface ContainerDetail {
   spec: ContainerSpec;
   labels: Record<string, string>;
   createdAt: Date;
+  restart?: RestartPolicy;
 }
 
 /** OCI linux.resources, as `runc update` takes them (the fields berth users reach for; others pass through). */

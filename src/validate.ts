@@ -1,6 +1,7 @@
 import { constants } from 'node:os';
 import { BerthError } from './errors.js';
-import { RLIM_INFINITY, RLIMIT_TYPES, type LogLimits, type ProcessRlimit, type ProcessSpec, type ProcessUser } from './types.js';
+import { RLIM_INFINITY, RLIMIT_TYPES, type LogLimits, type ProcessRlimit, type ProcessSpec, type ProcessUser, type RestartPolicy } from './types.js';
+import { DEFAULT_BACKOFF_MS } from './machines/restart-policy.js';
 
 /** Longest container or exec id accepted; ids name directories and must stay short. */
 export const MAX_ID_LENGTH = 64;
@@ -228,4 +229,25 @@ export function validateLogLimits(value: unknown, what: string): LogLimits {
     maxBytes: integerIn(maxBytes, `${what}.maxBytes`, MIN_LOG_BYTES, Number.MAX_SAFE_INTEGER),
     keep: integerIn(keep, `${what}.keep`, 1, MAX_LOG_FILES_KEPT),
   };
+}
+
+const RESTART_POLICIES = ['no', 'on-failure', 'always', 'unless-stopped'];
+/** The longest delay a Node timer honours (2^31 - 1 ms); a longer one fires at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** `create`'s `restart`, with its defaults: undefined for none (`policy: 'no'`, or no option). */
+export function validateRestart(value: unknown): RestartPolicy | undefined {
+  if (value === undefined) return undefined;
+  const { policy, maxRetries, backoffMs } = optionsObject(value, 'restart', true);
+  if (!RESTART_POLICIES.includes(policy as string)) throw spec(`restart.policy must be one of ${RESTART_POLICIES.join(', ')}, not ${shown(policy)}`);
+  if (policy === 'no') {
+    if (maxRetries !== undefined || backoffMs !== undefined) throw spec("restart.maxRetries and restart.backoffMs mean nothing with policy 'no'");
+    return undefined;
+  }
+  const backoff = optionsObject(backoffMs, 'restart.backoffMs');
+  const initial = backoff.initial === undefined ? DEFAULT_BACKOFF_MS.initial : integerIn(backoff.initial, 'restart.backoffMs.initial', 1, MAX_TIMER_MS);
+  const max = backoff.max === undefined ? Math.max(initial, DEFAULT_BACKOFF_MS.max) : integerIn(backoff.max, 'restart.backoffMs.max', initial, MAX_TIMER_MS);
+  const checked: RestartPolicy = { policy: policy as RestartPolicy['policy'], backoffMs: { initial, max } };
+  if (maxRetries !== undefined) checked.maxRetries = integerIn(maxRetries, 'restart.maxRetries', 1, MAX_TIMER_MS);
+  return checked;
 }

@@ -1,7 +1,8 @@
 /**
  * Fault injection: a supervisor in a child process is killed with SIGKILL at a
  * random instant of a random workload (create, start, exec, signal, pause,
- * resume, delete; some requests in flight at once), on both runtimes. After each
+ * resume, delete; some requests in flight at once; in some workloads every
+ * container restarts on failure), on both runtimes. After each
  * reopen the whole journal keeps every guarantee, every exit is real and
  * published once, and what runs is exactly what the registry says runs.
  *
@@ -49,7 +50,12 @@ type Op =
 interface Workload {
   containers: { init: Program; start: boolean; inFlight: boolean }[];
   ops: Op[];
+  /** Every container restarts on failure (RESTART_POLICY), so crashes land in restarts too. */
+  restart: boolean;
 }
+
+/** Short waits, so that restarts happen within a case; bounded, so that a case ends. */
+const RESTART_POLICY = JSON.stringify({ policy: 'on-failure', maxRetries: 2, backoffMs: { initial: 50, max: 200 } });
 
 const program: fc.Arbitrary<Program> = fc.record({
   forever: fc.boolean(),
@@ -74,6 +80,7 @@ const workload = (containers: number, ops: number): fc.Arbitrary<Workload> =>
   fc.record({
     containers: fc.array(fc.record({ init: program, start: fc.nat({ max: 5 }).map((n) => n > 0), inFlight: fc.boolean() }), { minLength: 1, maxLength: containers }),
     ops: fc.array(op(containers), { maxLength: ops }),
+    restart: fc.nat({ max: 2 }).map((n) => n === 0),
   });
 
 /** Any instant: while the state dir is being restored, right after, or some ms after any step, mid-burst included. */
@@ -134,13 +141,17 @@ interface Run {
   /** This run's tag: its processes' BERTH_FAULT_TAG starts with it. */
   tag: string;
   plan: Plan;
+  /** The crash child's environment: the tag, and the restart policy if the workload has one. */
+  env: Record<string, string>;
 }
 
 const open = (run: Run) => Supervisor.open({ stateDir: run.stateDir, runtime: run.runtime, logger: pino({ level: 'silent' }) });
 
 /** A fresh state dir and tag, swept clean after the test whatever happened. */
 function newRun(runtime: RuntimeName, w: Workload): Run {
-  const run: Run = { runtime, stateDir: tempDir('berth-fault-'), tag: `fault-${randomUUID()}`, plan: plan(w) };
+  const tag = `fault-${randomUUID()}`;
+  const env = { [TAG]: tag, ...(w.restart ? { BERTH_RESTART: RESTART_POLICY } : {}) };
+  const run: Run = { runtime, stateDir: tempDir('berth-fault-'), tag, plan: plan(w), env };
   onCleanup(() => sweep(run));
   return run;
 }
@@ -262,11 +273,13 @@ async function closeAndCheck(sv: Supervisor, run: Run): Promise<void> {
   await closeWithin(sv);
   await checkClosed(registry, run);
   const again = await open(run);
+  // What close() left: a restart policy may start init again once this open has restored it.
+  const restoredSeq = again.lastSeq;
   try {
     const events = await storedEvents(again);
     checkJournal(events);
     checkStatuses(events, run);
-    checkAllEnded(events);
+    checkAllEnded(events.filter((e) => e.seq <= restoredSeq));
     for (const container of again.list()) await again.delete(container.id, { force: true });
   } finally {
     await closeWithin(again);
@@ -327,7 +340,7 @@ for (const runtime of RUNTIMES) {
       const run = newRun(runtime.name, w);
       let lines: string[] = [];
       await explained(run, async () => {
-        lines = await runUntilKilled(run.stateDir, run.plan.steps, kill, run.runtime, { [TAG]: run.tag });
+        lines = await runUntilKilled(run.stateDir, run.plan.steps, kill, run.runtime, run.env);
         const sv = await open(run);
         onCleanup(() => sv.close({ leaveRunning: true }));
         await checkReopened(sv, run);
@@ -345,7 +358,7 @@ for (const runtime of RUNTIMES) {
           let next = 0;
           for (const kill of kills) {
             const steps = run.plan.steps.slice(next);
-            const lines = await runUntilKilled(run.stateDir, steps, kill, run.runtime, { [TAG]: run.tag });
+            const lines = await runUntilKilled(run.stateDir, steps, kill, run.runtime, run.env);
             const done = Math.max(-1, ...lines.map((line) => Number(/^STEP (\d+) /.exec(line)?.[1] ?? -1)));
             history.push(`from step ${next}, killed ${kill.delayMs} ms after ${kill.after}: ${lines.join(' | ')}`);
             next += done + 1;

@@ -37,6 +37,11 @@ export function runOpOver(runtime: Runtime) {
         return { value: await runtime.stats(id) };
       case 'checkpoint':
         return { value: await runtime.checkpoint(id, request.options) };
+      case 'retire':
+        await runtime.retireInit(id);
+        return {};
+      case 'restart':
+        return runtime.restart(id);
       case 'kill-execs':
         for (const execId of input.liveExecs) {
           // An exec that died on its own meanwhile is what we wanted anyway.

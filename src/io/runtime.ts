@@ -36,6 +36,16 @@ export function initExitJournaled(stored: StoredContainer): boolean {
   return stored.processes.some((p) => p.id === INIT && p.status === 'exited');
 }
 
+/**
+ * The registry as a runtime's restore reads it: a container whose restart is
+ * journaled has retired init's exited generation, so whatever init record it
+ * has now is of the next one, started or not: init counts as created.
+ */
+export function restoreView(stored: StoredContainer): StoredContainer {
+  if (stored.status !== 'restarting') return stored;
+  return { ...stored, processes: stored.processes.map((p) => (p.id === INIT ? { id: INIT, status: 'created' } : p)) };
+}
+
 /** Execs first, init last: the order the kernel reaps them in, and the order they are published in. */
 export function initLast(exits: RestoredContainer['exits']): RestoredContainer['exits'] {
   return exits.sort((a, b) => Number(a.processId === INIT) - Number(b.processId === INIT));
@@ -68,6 +78,14 @@ export interface Runtime {
   stats(id: string): Promise<ContainerStats>;
   /** Checkpoints the container with CRIU (`runc checkpoint`); returns where the images went. */
   checkpoint(id: string, options: CheckpointOptions): Promise<{ imagePath: string }>;
+  /**
+   * Forgets init's exited generation before a restart is journaled (its record,
+   * runc's stopped container), so that no restore can take it for the next
+   * generation. Idempotent.
+   */
+  retireInit(id: string): Promise<void>;
+  /** Starts init again, as a new generation, in the container (its dir, logs and execs' records kept); resolves once it runs. */
+  restart(id: string): Promise<StartedProcess>;
   /** Removes everything the container left; its processes must have exited. */
   delete(id: string): Promise<void>;
   /**

@@ -1,17 +1,20 @@
-import { assign, enqueueActions, fromPromise, raise, setup } from 'xstate';
+import { and, assign, enqueueActions, fromPromise, raise, setup } from 'xstate';
 import { toErrorData, type ErrorData } from '../errors.js';
-import type { ContainerStatus, ContainerDetail, ExitInfo, JournalEntry, ContainerSpec } from '../types.js';
+import type { ContainerStatus, ContainerDetail, ExitInfo, JournalEntry, ContainerSpec, RestartPolicy } from '../types.js';
 import { processMachine } from './process.machine.js';
 import { refusal, type ContainerRequest, type ProcessRecord, type Settlement } from './requests.js';
+import { nextDelay, NO_RESTARTS, restartDue, type RestartState } from './restart-policy.js';
 
 const INIT = 'init';
 
 /** A container as the journal last published it, and what restore found happened since. */
 export interface RestoredState {
-  status: 'created' | 'running' | 'paused' | 'exited';
+  status: 'created' | 'running' | 'paused' | 'restarting' | 'exited';
   processes: Record<string, ProcessRecord>;
   /** Processes that started while no supervisor ran: their start is journaled on boot. */
   startedWhileDown: { processId: string; pid: number }[];
+  /** Where the restart policy stood (a pending restart's `pendingDelayMs` is what is left of its wait). */
+  restarts?: RestartState;
 }
 
 export interface ContainerInput {
@@ -19,6 +22,7 @@ export interface ContainerInput {
   spec: ContainerSpec;
   labels: Record<string, string>;
   createdAt: Date;
+  restart?: RestartPolicy;
   /** A new container: the API call waiting for it to be created. */
   requestId?: number;
   /** A container restored after a restart. */
@@ -41,6 +45,10 @@ export interface ContainerContext {
   startedWhileDown: { processId: string; pid: number }[];
   /** An OOM kill reported before the start was journaled; journaled right after it. */
   pendingOom?: boolean;
+  restart?: RestartPolicy;
+  restarts: RestartState;
+  /** The supervisor is closing: what it kills is not restarted, and no restart begins. */
+  closing?: boolean;
 }
 
 export interface OpInput {
@@ -60,8 +68,8 @@ export interface OpOutput {
 }
 
 /** The operations that move the lifecycle, and the event `ops` raises for the lifecycle once one has succeeded. */
-const OUTCOMES = { create: 'CREATED', start: 'STARTED', pause: 'PAUSED', resume: 'RESUMED', delete: 'DELETED' } as const;
-const DOING = { create: 'creating', start: 'starting', pause: 'pausing', resume: 'resuming', delete: 'deleting' } as const;
+const OUTCOMES = { create: 'CREATED', start: 'STARTED', pause: 'PAUSED', resume: 'RESUMED', delete: 'DELETED', retire: 'RETIRED', restart: 'RESTARTED' } as const;
+const DOING = { create: 'creating', start: 'starting', pause: 'pausing', resume: 'resuming', delete: 'deleting', retire: 'restarting', restart: 'restarting' } as const;
 type LifecycleRequest = Extract<ContainerRequest, { kind: keyof typeof OUTCOMES }>;
 
 /** A runtime operation that moves the lifecycle has succeeded: raised by `ops`, taken by `lifecycle`. */
@@ -71,6 +79,10 @@ export type ContainerEvent =
   | { type: 'REQUEST'; request: ContainerRequest }
   | { type: 'OOM' }
   | { type: 'EXITED'; processId: string; exit: ExitInfo }
+  /** The supervisor is closing. */
+  | { type: 'CLOSE' }
+  /** The runtime could not retire init's last generation or start the next: the policy ends. */
+  | { type: 'RESTART_FAILED'; error: ErrorData }
   | OutcomeEvent;
 
 /** The outcome a lifecycle transition applies (only outcome events reach the actions that call this). */
@@ -87,6 +99,11 @@ const record = (entry: JournalEntry, detail?: ContainerDetail): ContainerMessage
 const settle = (settlement: Settlement): ContainerMessage => ({ type: 'SETTLE', settlement });
 const fail = (requestId: number | undefined, error: ErrorData): ContainerMessage[] =>
   requestId === undefined ? [] : [settle({ requestId, error })];
+/** Internal requests (a restart) have no caller to answer. */
+const answer = (requestId: number | undefined, value?: unknown): ContainerMessage[] =>
+  requestId === undefined ? [] : [settle({ requestId, value })];
+
+const STOPPED_BY_USER = 'stopped by the user';
 
 function liveExecs(processes: Record<string, ProcessRecord>): string[] {
   return Object.entries(processes)
@@ -112,7 +129,22 @@ function withExit(processes: Record<string, ProcessRecord>, processId: string, e
   return { ...processes, [processId]: { status: 'exited', pid: processes[processId]?.pid, exit } };
 }
 
+/** init's start (or restart) is journaled; if init exited before that, its exit follows at once. */
+const initStarted = (from: 'created' | 'restarting') =>
+  [
+    {
+      guard: 'initExitPending',
+      target: '#container.lifecycle.stopping',
+      actions: [{ type: 'recordStart', params: { from } }, 'adoptPendingInitExit'],
+    },
+    { target: '#container.lifecycle.running', actions: { type: 'recordStart', params: { from } } },
+  ] as const;
+
 const bootsAs = (status: ContainerStatus) => ({ context }: { context: ContainerContext }) => context.status === status;
+
+/** A user's signal to init ends the restart policy (Docker's "manually stopped"); the supervisor's own, at close, does not. */
+const stopsPolicy = (context: ContainerContext, request: ContainerRequest) =>
+  request.kind === 'signal' && request.processId === INIT && !context.closing;
 
 /**
  * A container: creating → created → running ⇄ paused → stopping → exited → deleted.
@@ -124,7 +156,10 @@ const bootsAs = (status: ContainerStatus) => ({ context }: { context: ContainerC
  * the process exits, and is the one room where the ordering guarantees live:
  * - a start is journaled before any exit (an early exit waits in `pendingExit`);
  * - once init is reaped (`stopping`), execs are refused, running ones are killed,
- *   and init's exit is journaled only after every exec's exit.
+ *   and init's exit is journaled only after every exec's exit;
+ * - a restart policy then takes init through `restarting`: its last generation is
+ *   retired from the runtime, the `restart` row journaled, the backoff waited out
+ *   (a delayed transition), and init started again, journaled as `start-container`.
  */
 export const containerMachine = setup({
   types: {
@@ -152,10 +187,23 @@ export const containerMachine = setup({
     bootsCreated: bootsAs('created'),
     bootsRunning: bootsAs('running'),
     bootsPaused: bootsAs('paused'),
+    bootsRestarting: bootsAs('restarting'),
+    restartDue: ({ context }) => !context.closing && restartDue(context.restart, context.restarts, context.initExit),
+    /** Opened on a container whose exit was journaled with no restart after it: the policy is asked again. */
+    restartDueOnOpen: ({ context }) =>
+      context.status === 'exited' && restartDue(context.restart, context.restarts, context.processes[INIT]?.exit, true),
+    policyEnded: ({ context }) => context.restarts.ended,
+    /** A delete waiting in the queue, or the supervisor closing, means the restart never comes. */
+    restartMayBegin: ({ context }) => !context.closing && !context.queue.some((request) => request.kind === 'delete'),
+  },
+  delays: {
+    backoff: ({ context }) => context.restarts.pendingDelayMs ?? 0,
   },
   actions: {
-    enqueue: assign({
-      queue: ({ context, event }) => (event.type === 'REQUEST' ? [...context.queue, event.request] : context.queue),
+    enqueue: assign(({ context, event }) => {
+      if (event.type !== 'REQUEST') return {};
+      const ended = stopsPolicy(context, event.request) ? { restarts: { ...context.restarts, ended: true } } : {};
+      return { queue: [...context.queue, event.request], ...ended };
     }),
     dequeue: assign({ queue: ({ context }) => context.queue.slice(1) }),
     refuseHead: enqueueActions(({ context, enqueue }) => {
@@ -202,8 +250,8 @@ export const containerMachine = setup({
           enqueue.sendParent(record(exitEntry(context.id, request.execId, proc.pendingExit)));
           enqueue.sendTo(request.execId, { type: 'EXITED', exit: proc.pendingExit });
         }
-      } else if (request.kind !== 'kill-execs') {
-        enqueue.sendParent(settle({ requestId: request.requestId, value: output.value }));
+      } else {
+        for (const message of answer(request.requestId, output.value)) enqueue.sendParent(message);
       }
     }),
     opFailed: enqueueActions(({ context, event, enqueue }) => {
@@ -216,6 +264,8 @@ export const containerMachine = setup({
         enqueue.stopChild(request.execId);
       } else if (request.kind === 'create') {
         enqueue.sendParent({ type: 'GONE', id: context.id } satisfies ContainerMessage);
+      } else if (request.kind === 'retire' || request.kind === 'restart') {
+        enqueue.raise({ type: 'RESTART_FAILED', error });
       }
     }),
     publishExecExit: enqueueActions(({ context, enqueue }, params: { processId: string; exit: ExitInfo }) => {
@@ -232,27 +282,32 @@ export const containerMachine = setup({
       },
     }),
     recordCreate: enqueueActions(({ context, event, enqueue }) => {
-      const detail = { spec: context.spec, labels: context.labels, createdAt: context.createdAt };
+      const detail = { spec: context.spec, labels: context.labels, createdAt: context.createdAt, ...(context.restart ? { restart: context.restart } : {}) };
       enqueue.sendParent(record({ type: 'create', id: context.id, to: 'created', time: context.createdAt }, detail));
-      enqueue.sendParent(settle({ requestId: outcomeOf(event).request.requestId }));
+      for (const message of answer(outcomeOf(event).request.requestId)) enqueue.sendParent(message);
     }),
-    recordStart: enqueueActions(({ context, event, enqueue }) => {
+    /** init runs: its first start (`from: 'created'`) or a restart (`from: 'restarting'`), a new generation. */
+    recordStart: enqueueActions(({ context, event, enqueue }, params: { from: 'created' | 'restarting' }) => {
       const { request, output } = outcomeOf(event);
       const { pid, startedAt } = output as { pid: number; startedAt?: Date };
       const init = context.processes[INIT]!;
-      enqueue.assign({ processes: { ...context.processes, [INIT]: { ...init, status: 'running', pid } } });
+      enqueue.assign({
+        processes: { ...context.processes, [INIT]: { ...init, status: 'running', pid } },
+        initExit: undefined,
+        restarts: { ...context.restarts, startedAt: startedAt ?? new Date(), pendingDelayMs: undefined },
+      });
       enqueue.sendParent(
         record({
           type: 'start-container',
           id: context.id,
           processId: INIT,
-          from: 'created',
+          from: params.from,
           to: 'running',
           pid,
           ...(startedAt ? { time: startedAt } : {}),
         }),
       );
-      enqueue.sendParent(settle({ requestId: request.requestId, value: { pid } }));
+      for (const message of answer(request.requestId, { pid })) enqueue.sendParent(message);
       enqueue.sendTo(INIT, { type: 'STARTED', pid });
       if (context.pendingOom) {
         enqueue.sendParent(record({ type: 'oom', id: context.id }));
@@ -262,9 +317,36 @@ export const containerMachine = setup({
     recordTransition: enqueueActions(
       ({ context, event, enqueue }, params: { type: 'pause' | 'resume' | 'delete'; from: ContainerStatus; to: ContainerStatus }) => {
         enqueue.sendParent(record({ type: params.type, id: context.id, from: params.from, to: params.to }));
-        enqueue.sendParent(settle({ requestId: outcomeOf(event).request.requestId }));
+        for (const message of answer(outcomeOf(event).request.requestId)) enqueue.sendParent(message);
       },
     ),
+    /** The last generation is retired from the runtime: the restart is journaled, with its attempt number and wait. */
+    recordRestart: enqueueActions(({ context, enqueue }) => {
+      const attempt = context.restarts.attempts + 1;
+      const delayMs = nextDelay(context.restart!, context.restarts, context.initExit!);
+      enqueue.assign({ restarts: { ...context.restarts, attempts: attempt, lastDelayMs: delayMs, pendingDelayMs: delayMs } });
+      enqueue.sendParent(record({ type: 'restart', id: context.id, processId: INIT, from: 'exited', to: 'restarting', attempt, delayMs }));
+    }),
+    /**
+     * The policy ends without a restart: journaled (in the commit of init's exit, when
+     * that is what ended it) so that a reopened supervisor respects it too.
+     */
+    recordPolicyEnd: enqueueActions(({ context, enqueue }, params: { reason: string }) => {
+      if (!context.restart) return;
+      enqueue.assign({ restarts: { ...context.restarts, ended: true, pendingDelayMs: undefined } });
+      enqueue.sendParent(record({ type: 'restart', id: context.id, processId: INIT, to: 'exited', attempt: context.restarts.attempts, reason: params.reason }));
+    }),
+    /** The exit the policy acts on, when it was journaled before this supervisor booted. */
+    resumePolicy: assign(({ context }) => ({
+      initExit: context.processes[INIT]?.exit,
+      // Only 'always' gets here with the policy ended: it restarts whatever stopped it (restartDue, onOpen).
+      restarts: { ...context.restarts, ended: false },
+    })),
+    enqueueInternal: assign(({ context }, params: { kind: 'retire' | 'restart' }) => ({ queue: [...context.queue, { kind: params.kind }] })),
+    /** A new generation of init is about to start: until it is journaled, init is `created` again. */
+    awaitNewGeneration: assign(({ context }) => ({ processes: { ...context.processes, [INIT]: { status: 'created' as const } } })),
+    /** A restart that failed leaves init as its last generation ended. */
+    keepLastExit: assign(({ context }) => ({ processes: withExit(context.processes, INIT, context.initExit!) })),
     /**
      * The lifecycle moves only on outcomes, which `ops` runs one at a time, and on
      * init's exit: an outcome its state does not take found init gone. Nothing is
@@ -272,6 +354,7 @@ export const containerMachine = setup({
      */
     refuseLateOutcome: enqueueActions(({ context, event, enqueue }) => {
       const { request } = outcomeOf(event);
+      if (request.requestId === undefined) return; // a restart overtaken by the policy's end: nobody to tell
       const message = `container ${context.id} exited while ${DOING[request.kind]}`;
       enqueue.sendParent(settle({ requestId: request.requestId, error: { code: 'invalid-state', message } }));
     }),
@@ -311,14 +394,17 @@ export const containerMachine = setup({
         if (!Object.hasOwn(processes, processId)) enqueue.spawnChild('process', { id: processId, input: { containerId: context.id, processId } });
         processes = { ...processes, [processId]: { status: 'running', pid } };
         const type = processId === INIT ? 'start-container' : 'start-process';
-        enqueue.sendParent(record({ type, id: context.id, processId, from: 'created', to: 'running', pid }));
+        const from = processId === INIT && context.status === 'restarting' ? 'restarting' : 'created';
+        enqueue.sendParent(record({ type, id: context.id, processId, from, to: 'running', pid }));
         enqueue.sendTo(processId, { type: 'STARTED', pid });
       }
       const initStarted = context.startedWhileDown.some((s) => s.processId === INIT);
       enqueue.assign({
         processes,
         startedWhileDown: [],
-        ...(initStarted && context.status === 'created' ? { status: 'running' as const } : {}),
+        ...(initStarted && (context.status === 'created' || context.status === 'restarting')
+          ? { status: 'running' as const, restarts: { ...context.restarts, startedAt: new Date(), pendingDelayMs: undefined } }
+          : {}),
       });
     }),
     releaseProcesses: enqueueActions(({ context, enqueue }) => {
@@ -338,9 +424,12 @@ export const containerMachine = setup({
     processes: input.restore?.processes ?? { [INIT]: { status: 'created' } },
     queue: input.restore ? [] : [{ kind: 'create', requestId: input.requestId! }],
     startedWhileDown: input.restore?.startedWhileDown ?? [],
+    ...(input.restart ? { restart: input.restart } : {}),
+    restarts: input.restore?.restarts ?? NO_RESTARTS,
   }),
   on: {
     REQUEST: { actions: 'enqueue' },
+    CLOSE: { actions: assign({ closing: true }) },
     // Like an early exit, an OOM kill seen before the start is journaled waits for it.
     OOM: [
       { guard: ({ context }) => context.status === 'creating' || context.status === 'created', actions: assign({ pendingOom: true }) },
@@ -393,7 +482,7 @@ export const containerMachine = setup({
          * takes it, so the next request is judged against the state it led to.
          */
         applying: {
-          on: { CREATED: 'idle', STARTED: 'idle', PAUSED: 'idle', RESUMED: 'idle', DELETED: 'idle' },
+          on: { CREATED: 'idle', STARTED: 'idle', PAUSED: 'idle', RESUMED: 'idle', DELETED: 'idle', RETIRED: 'idle', RESTARTED: 'idle' },
         },
       },
     },
@@ -406,6 +495,8 @@ export const containerMachine = setup({
         PAUSED: { actions: 'refuseLateOutcome' },
         RESUMED: { actions: 'refuseLateOutcome' },
         DELETED: { actions: 'refuseLateOutcome' },
+        RETIRED: { actions: 'refuseLateOutcome' },
+        RESTARTED: { actions: 'refuseLateOutcome' },
       },
       states: {
         /** A new container goes on to be created; a restored one resumes where the journal left it. */
@@ -416,6 +507,9 @@ export const containerMachine = setup({
             { guard: 'bootsCreated', target: 'created' },
             { guard: 'bootsRunning', target: 'running' },
             { guard: 'bootsPaused', target: 'paused' },
+            // A restart journaled but not yet begun: the rest of its wait, then the start.
+            { guard: 'bootsRestarting', target: 'restarting.waiting', actions: 'resumePolicy' },
+            { guard: 'restartDueOnOpen', target: 'restarting', actions: 'resumePolicy' },
             { target: 'exited' },
           ],
         },
@@ -426,11 +520,7 @@ export const containerMachine = setup({
         created: {
           entry: assign({ status: 'created' }),
           on: {
-            STARTED: [
-              // init exited before its start was journaled: the exit follows the start at once.
-              { guard: 'initExitPending', target: 'stopping', actions: ['recordStart', 'adoptPendingInitExit'] },
-              { target: 'running', actions: 'recordStart' },
-            ],
+            STARTED: initStarted('created'),
             DELETED: {
               target: 'deleted',
               actions: { type: 'recordTransition', params: { type: 'delete', from: 'created', to: 'deleted' } },
@@ -459,7 +549,57 @@ export const containerMachine = setup({
         },
         stopping: {
           entry: [assign({ status: 'stopping' }), 'killExecs'],
-          always: { guard: 'execsSettled', target: 'exited', actions: 'publishInitExit' },
+          always: [
+            { guard: and(['execsSettled', 'restartDue']), target: 'restarting', actions: 'publishInitExit' },
+            {
+              guard: and(['execsSettled', 'policyEnded']),
+              target: 'exited',
+              // A user's stop is journaled in the commit of the exit it caused.
+              actions: ['publishInitExit', { type: 'recordPolicyEnd', params: { reason: STOPPED_BY_USER } }],
+            },
+            { guard: 'execsSettled', target: 'exited', actions: 'publishInitExit' },
+          ],
+        },
+        /**
+         * init exited and its policy starts it again: the runtime retires the exited
+         * generation (so no restore can take it for the next), the `restart` row is
+         * journaled, the backoff is waited out, and init starts again. A user's
+         * signal ends the policy (to `exited`); a delete, or close, cancels the wait.
+         */
+        restarting: {
+          entry: assign({ status: 'restarting' }),
+          initial: 'retiring',
+          on: {
+            DELETED: {
+              target: 'deleted',
+              actions: { type: 'recordTransition', params: { type: 'delete', from: 'restarting', to: 'deleted' } },
+            },
+          },
+          states: {
+            retiring: {
+              entry: { type: 'enqueueInternal', params: { kind: 'retire' } },
+              always: { guard: 'policyEnded', target: '#container.lifecycle.exited', actions: { type: 'recordPolicyEnd', params: { reason: STOPPED_BY_USER } } },
+              on: {
+                RETIRED: { target: 'waiting', actions: 'recordRestart' },
+                RESTART_FAILED: { target: '#container.lifecycle.exited', actions: { type: 'recordPolicyEnd', params: ({ event }) => ({ reason: `restart failed: ${event.error.message}` }) } },
+              },
+            },
+            waiting: {
+              always: { guard: 'policyEnded', target: '#container.lifecycle.exited', actions: { type: 'recordPolicyEnd', params: { reason: STOPPED_BY_USER } } },
+              after: {
+                backoff: { guard: 'restartMayBegin', target: 'starting', actions: ['awaitNewGeneration', { type: 'enqueueInternal', params: { kind: 'restart' } }] },
+              },
+            },
+            starting: {
+              on: {
+                RESTARTED: initStarted('restarting'),
+                RESTART_FAILED: {
+                  target: '#container.lifecycle.exited',
+                  actions: ['keepLastExit', { type: 'recordPolicyEnd', params: ({ event }) => ({ reason: `restart failed: ${event.error.message}` }) }],
+                },
+              },
+            },
+          },
         },
         exited: {
           entry: assign({ status: 'exited' }),

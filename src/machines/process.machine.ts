@@ -14,7 +14,8 @@ export interface ProcessContext extends ProcessInput {
 export type ProcessEvent = { type: 'STARTED'; pid: number } | { type: 'EXITED'; exit: ExitInfo } | { type: 'DELETE' };
 
 /**
- * One process (a container's init, or an exec): created → running → exited → deleted.
+ * One process (a container's init, or an exec): created → running → exited → deleted;
+ * a restart policy takes init from exited to running again, as its next generation.
  * Its container drives it once each transition is decided and journaled, so this
  * actor is what the inspector and diagrams show of the process.
  */
@@ -38,7 +39,12 @@ export const processMachine = setup({
     running: {
       on: { EXITED: { target: 'exited', actions: assign({ exit: ({ event }) => event.exit }) } },
     },
-    exited: { on: { DELETE: 'deleted' } },
+    exited: {
+      on: {
+        STARTED: { target: 'running', actions: assign({ pid: ({ event }) => event.pid, exit: undefined }) },
+        DELETE: 'deleted',
+      },
+    },
     deleted: { type: 'final' },
   },
 });

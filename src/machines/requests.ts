@@ -15,7 +15,11 @@ export type ContainerRequest =
   | { kind: 'stats'; requestId: number }
   | { kind: 'checkpoint'; requestId: number; options: CheckpointOptions }
   /** Internal: init has been reaped, so the execs still running must die. */
-  | { kind: 'kill-execs'; requestId?: undefined; execIds: string[] };
+  | { kind: 'kill-execs'; requestId?: undefined; execIds: string[] }
+  /** Internal, before a restart is journaled: the runtime forgets init's exited generation. */
+  | { kind: 'retire'; requestId?: undefined }
+  /** Internal: the restart policy starts init again. */
+  | { kind: 'restart'; requestId?: undefined };
 
 export type RequestKind = ContainerRequest['kind'];
 
@@ -45,6 +49,8 @@ export function refusal(
   switch (request.kind) {
     case 'create':
     case 'kill-execs':
+    case 'retire':
+    case 'restart':
       return undefined;
     case 'start':
       return status === 'created' ? undefined : invalid(`container ${id} is ${status}; only a created container can start`);
@@ -70,7 +76,7 @@ export function refusal(
         ? undefined
         : invalid(`container ${id} is ${status}; ${request.kind} needs a running or paused container`);
     case 'delete':
-      return status === 'created' || status === 'exited'
+      return status === 'created' || status === 'exited' || status === 'restarting'
         ? undefined
         : invalid(`container ${id} is ${status}; stop it first or delete it with { force: true }`);
   }

@@ -1,6 +1,6 @@
 import { assign, enqueueActions, setup, type ActorRefFrom } from 'xstate';
 import type { ErrorData } from '../errors.js';
-import type { ContainerDetail, ExitInfo, JournalEntry, ContainerSpec } from '../types.js';
+import type { ContainerDetail, ExitInfo, JournalEntry, ContainerSpec, RestartPolicy } from '../types.js';
 import { containerMachine, type ContainerMessage, type RestoredState } from './container.machine.js';
 import type { ContainerRequest, Settlement } from './requests.js';
 
@@ -19,6 +19,7 @@ export type SupervisorEvent =
       spec: ContainerSpec;
       labels: Record<string, string>;
       createdAt: Date;
+      restart?: RestartPolicy;
     }
   | {
       type: 'RESTORE';
@@ -26,6 +27,7 @@ export type SupervisorEvent =
       spec: ContainerSpec;
       labels: Record<string, string>;
       createdAt: Date;
+      restart?: RestartPolicy;
       restore: RestoredState;
     }
   | { type: 'QUARANTINED'; id: string; reason: string }
@@ -65,9 +67,9 @@ export const supervisorMachine = setup({
     register: assign({
       containers: ({ context, event, spawn }) => {
         if (event.type !== 'CREATE' && event.type !== 'RESTORE') return context.containers;
-        const { id, spec, labels, createdAt } = event;
+        const { id, spec, labels, createdAt, restart } = event;
         const input = event.type === 'CREATE' ? { requestId: event.requestId } : { restore: event.restore };
-        return { ...context.containers, [id]: spawn('container', { id, input: { id, spec, labels, createdAt, ...input } }) };
+        return { ...context.containers, [id]: spawn('container', { id, input: { id, spec, labels, createdAt, ...(restart ? { restart } : {}), ...input } }) };
       },
     }),
     /** Hands a request, an exit or an OOM kill to the container it names (checked by `known`). */
@@ -142,7 +144,13 @@ export const supervisorMachine = setup({
           },
           { actions: 'register' },
         ],
-        CLOSE: 'closing',
+        CLOSE: {
+          target: 'closing',
+          // What close() kills is not restarted, and no pending restart begins.
+          actions: enqueueActions(({ context, enqueue }) => {
+            for (const container of Object.values(context.containers)) enqueue.sendTo(container, { type: 'CLOSE' });
+          }),
+        },
       },
     },
     closing: {},

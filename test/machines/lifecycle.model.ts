@@ -32,3 +32,21 @@ export const lifecycleModel = createMachine({
     deleted: { type: 'final' },
   },
 });
+
+/**
+ * The same container with an on-failure restart policy, walked on its own so
+ * that the paths stay few: init failing takes it through `restarting` back to
+ * running, unless a user's stop or a delete comes during the backoff.
+ */
+export const restartModel = createMachine({
+  id: 'restart',
+  initial: 'created',
+  states: {
+    created: { on: { START: 'running' } },
+    running: { on: { INIT_FAIL: 'restarting', INIT_EXIT: 'exited', FORCE_DELETE: 'deleted' } },
+    // RESTART: the backoff ends and init runs again; STOP: a user's signal during the backoff ends the policy.
+    restarting: { on: { RESTART: 'running', STOP: 'exited', DELETE: 'deleted' } },
+    exited: { on: { DELETE: 'deleted' } },
+    deleted: { type: 'final' },
+  },
+});

@@ -10,7 +10,8 @@
  * stop-shim (SIGSTOPs the process runtime's zygote, reported as pids.zygote);
  * `create&`, `start&`, `exec&` and `delete&` (forced) fire without waiting, and so does any step written `&<step>`,
  * so the crash can land while they are in flight.
- * BERTH_START_TIMEOUT_MS in the environment sets the supervisor's `startTimeoutMs`, and BERTH_LOGS=<maxBytes>:<keep> its `logs`.
+ * BERTH_START_TIMEOUT_MS in the environment sets the supervisor's `startTimeoutMs`, and BERTH_LOGS=<maxBytes>:<keep> its `logs`;
+ * BERTH_RESTART (JSON) is the restart policy of every container created.
  *
  * Progress, one line each, for a parent that picks its instant to kill: `OPENING` before the
  * state dir is opened (restored), `OPEN` after, `STEP <n> ok|refused <code>|error <message>`
@@ -22,7 +23,7 @@
 import { pino } from 'pino';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isBerthError, Supervisor } from '../../src/index.js';
+import { isBerthError, Supervisor, type RestartOptions } from '../../src/index.js';
 import { zygoteOf } from '../process/shim-processes.js';
 import { busyboxBundle } from './busybox-bundle.js';
 
@@ -45,7 +46,9 @@ const tagged = (id: string, processId: string): Record<string, string> => ({
   ...(testMark ? { BERTH_TEST_MARK: testMark } : {}),
 });
 /** The container `cmd` as this runtime takes it. */
-const spec = (id: string, cmd: string) =>
+const restart = process.env.BERTH_RESTART ? { restart: JSON.parse(process.env.BERTH_RESTART) as RestartOptions } : {};
+const spec = (id: string, cmd: string) => ({ ...restart, ...runtimeSpec(id, cmd) });
+const runtimeSpec = (id: string, cmd: string) =>
   runtime === 'runc'
     ? { bundle: withEnv(busyboxBundle(bundles, id, { args: ['sh', '-c', cmd] }), tagged(id, 'init')) }
     : { process: { args: ['sh', '-c', cmd], env: tagged(id, 'init') } };

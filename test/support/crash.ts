@@ -70,8 +70,14 @@ export async function runUntilKilled(
 }
 
 /** Runs a supervisor in a child process through `steps` (see crash-child.ts), then kills it with SIGKILL. */
-export async function runThenCrash(stateDir: string, steps: string[], crashAfterMs = 0, runtime: 'process' | 'runc' = 'process'): Promise<Crashed> {
-  const lines = await runUntilKilled(stateDir, steps, { after: 'READY', delayMs: crashAfterMs }, runtime);
+export async function runThenCrash(
+  stateDir: string,
+  steps: string[],
+  crashAfterMs = 0,
+  runtime: 'process' | 'runc' = 'process',
+  env: Record<string, string> = {},
+): Promise<Crashed> {
+  const lines = await runUntilKilled(stateDir, steps, { after: 'READY', delayMs: crashAfterMs }, runtime, env);
   const ready = lines.find((line) => line.startsWith('READY '));
   if (!ready) throw new Error(`crash child killed before it was ready: ${lines.join(' | ')}`);
   return JSON.parse(ready.slice('READY '.length)) as Crashed;

@@ -8,6 +8,10 @@ import { decodeUtf8 } from './lines.js';
 const pairs = optional(stringMap);
 const cwd = optional(string);
 const inheritEnv = optional(boolean);
+/** create's restart policy; its values' ranges are the Supervisor's to check. */
+const restart = optional(
+  record({ policy: string, maxRetries: optional(count), backoffMs: optional(record({ initial: optional(count), max: optional(count) })) }),
+);
 
 /**
  * Every method the daemon serves and the arguments it takes. A request is checked
@@ -15,7 +19,7 @@ const inheritEnv = optional(boolean);
  * and states itself (invalid-id, invalid-signal, invalid-state).
  */
 const METHODS = {
-  create: args(record({ id: string, process: optional(record({ args: arrayOf(string), env: pairs, cwd, inheritEnv })), bundle: optional(string), labels: pairs })),
+  create: args(record({ id: string, process: optional(record({ args: arrayOf(string), env: pairs, cwd, inheritEnv })), bundle: optional(string), labels: pairs, restart })),
   start: args(string),
   exec: args(string, record({ execId: string, args: arrayOf(string), env: pairs, cwd, inheritEnv })),
   signal: args(string, string, stringOrInteger),

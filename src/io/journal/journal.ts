@@ -6,6 +6,7 @@ import { createPrivateFile } from '../os/private-file.js';
 import type { BerthEvent, ContainerDetail, EventType, JournalEntry } from '../../types.js';
 import { damaged, journalError } from './journal-errors.js';
 import { Projection, type StoredContainer } from './projection.js';
+import { addMissingColumns } from './columns.js';
 import { SeqMark } from './seq-mark.js';
 
 export interface ReplayFilter {
@@ -27,6 +28,8 @@ interface Row {
   status: number | null;
   signal: string | null;
   reason: string | null;
+  attempt: number | null;
+  delay_ms: number | null;
 }
 
 const SCHEMA = `
@@ -67,6 +70,8 @@ function toEvent(row: Row): BerthEvent {
   if (row.status !== null) event.status = row.status;
   if (row.signal !== null) event.signal = row.signal;
   if (row.reason !== null) event.reason = row.reason;
+  if (row.attempt !== null) event.attempt = row.attempt;
+  if (row.delay_ms !== null) event.delayMs = row.delay_ms;
   return event;
 }
 
@@ -134,12 +139,14 @@ export class Journal {
       // A file that holds no journal yet: new, or put in place of a lost one (the caller tells which).
       this.fresh = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'").get() === undefined;
       this.db.exec(SCHEMA);
+      // `restart` rows' attempt number and wait.
+      addMissingColumns(this.db, 'events', { attempt: 'INTEGER', delay_ms: 'INTEGER' });
       // A write now, so that a journal which opens but cannot be written fails here, not on the first commit.
       this.db.pragma('user_version = 1');
       this.projection = new Projection(this.db);
       this.insert = this.db.prepare(
-        `INSERT INTO events (seq, ts, type, container_id, process_id, from_state, to_state, pid, status, signal, reason)
-         VALUES (@seq, @ts, @type, @id, @processId, @from, @to, @pid, @status, @signal, @reason)`,
+        `INSERT INTO events (seq, ts, type, container_id, process_id, from_state, to_state, pid, status, signal, reason, attempt, delay_ms)
+         VALUES (@seq, @ts, @type, @id, @processId, @from, @to, @pid, @status, @signal, @reason, @attempt, @delayMs)`,
       );
       // Keeps exactly the newest N rows, whatever gaps seq may have.
       this.prune = this.db.prepare(
@@ -270,6 +277,8 @@ export class Journal {
           status: entry.status ?? null,
           signal: entry.signal ?? null,
           reason: entry.reason ?? null,
+          attempt: entry.attempt ?? null,
+          delayMs: entry.delayMs ?? null,
         });
         this.projection.record({ ...entry, time: event.time }, event.seq, detail);
       }

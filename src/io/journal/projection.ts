@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { ContainerDetail, ContainerStatus, ContainerSpec, ExitInfo, JournalEntry } from '../../types.js';
+import type { ContainerDetail, ContainerStatus, ContainerSpec, ExitInfo, JournalEntry, RestartPolicy } from '../../types.js';
+import { addMissingColumns } from './columns.js';
 
 export interface StoredProcess {
   id: string;
@@ -8,12 +9,36 @@ export interface StoredProcess {
   exit?: ExitInfo;
 }
 
+/** Where a container's restart policy stood at the last commit. */
+export interface StoredRestarts {
+  attempts: number;
+  lastDelayMs?: number;
+  /** When the pending restart (status `restarting`) is due. */
+  dueAt?: Date;
+  /** When init's current (or last) generation started. */
+  startedAt?: Date;
+  /** A `restart` row ended the policy (a user's stop, a failed restart). */
+  ended: boolean;
+}
+
 export interface StoredContainer extends ContainerDetail {
   id: string;
   status: ContainerStatus;
   /** init first, then execs in the order they started. */
   processes: StoredProcess[];
+  /** Absent for a container the journal holds no restart state of (a registry rebuilt by `recover`). */
+  restarts?: StoredRestarts;
 }
+
+/** The restart policy, and where it stands: a restart that is journaled survives a crash. */
+const RESTART_COLUMNS = {
+  restart: 'TEXT',
+  restarts: 'INTEGER NOT NULL DEFAULT 0',
+  restart_delay_ms: 'INTEGER',
+  restart_due_at: 'INTEGER',
+  restart_ended: 'INTEGER NOT NULL DEFAULT 0',
+  started_at: 'INTEGER',
+};
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS containers (
@@ -59,9 +84,15 @@ export class Projection {
 
   constructor(private readonly db: Database.Database) {
     db.exec(SCHEMA);
+    addMissingColumns(db, 'containers', RESTART_COLUMNS);
     const insertContainer = db.prepare(
-      "INSERT INTO containers (id, status, spec, labels, created_at) VALUES (?, 'created', ?, ?, ?)",
+      "INSERT INTO containers (id, status, spec, labels, created_at, restart) VALUES (?, 'created', ?, ?, ?, ?)",
     );
+    const setStarted = db.prepare("UPDATE containers SET status = 'running', started_at = ? WHERE id = ?");
+    const scheduleRestart = db.prepare(
+      "UPDATE containers SET status = 'restarting', restarts = ?, restart_delay_ms = ?, restart_due_at = ?, restart_ended = 0 WHERE id = ?",
+    );
+    const endRestarts = db.prepare("UPDATE containers SET status = 'exited', restart_ended = 1, restart_due_at = NULL WHERE id = ?");
     const setContainer = db.prepare('UPDATE containers SET status = ? WHERE id = ?');
     const upsertProcess = db.prepare(
       `INSERT INTO processes (container_id, process_id, ordinal, status, pid) VALUES (?, ?, ?, ?, ?)
@@ -76,11 +107,12 @@ export class Projection {
     const none = () => {};
     this.apply = {
       create: (e, seq, detail) => {
-        insertContainer.run(e.id, JSON.stringify(detail!.spec), JSON.stringify(detail!.labels), detail!.createdAt.getTime());
+        const restart = detail!.restart ? JSON.stringify(detail!.restart) : null;
+        insertContainer.run(e.id, JSON.stringify(detail!.spec), JSON.stringify(detail!.labels), detail!.createdAt.getTime(), restart);
         upsertProcess.run(e.id, 'init', seq, 'created', null);
       },
       'start-container': (e, seq) => {
-        setContainer.run('running', e.id);
+        setStarted.run((e.time ?? new Date()).getTime(), e.id);
         upsertProcess.run(e.id, 'init', seq, 'running', e.pid ?? null);
       },
       'start-process': (e, seq) => upsertProcess.run(e.id, e.processId, seq, 'running', e.pid ?? null),
@@ -93,6 +125,10 @@ export class Projection {
       delete: (e) => {
         dropContainer.run(e.id);
         dropProcesses.run(e.id);
+      },
+      restart: (e) => {
+        if (e.to === 'restarting') scheduleRestart.run(e.attempt ?? 0, e.delayMs ?? 0, (e.time ?? new Date()).getTime() + (e.delayMs ?? 0), e.id);
+        else endRestarts.run(e.id);
       },
       oom: none,
       quarantine: none,
@@ -111,6 +147,12 @@ export class Projection {
       spec: string;
       labels: string;
       created_at: number;
+      restart: string | null;
+      restarts: number;
+      restart_delay_ms: number | null;
+      restart_due_at: number | null;
+      restart_ended: number;
+      started_at: number | null;
     }[];
     const processes = this.db.prepare('SELECT * FROM processes ORDER BY ordinal').all() as ProcessRow[];
     const byContainer = new Map<string, StoredProcess[]>();
@@ -133,6 +175,14 @@ export class Projection {
       labels: JSON.parse(row.labels) as Record<string, string>,
       createdAt: new Date(row.created_at),
       processes: byContainer.get(row.id) ?? [],
+      ...(row.restart !== null ? { restart: JSON.parse(row.restart) as RestartPolicy } : {}),
+      restarts: {
+        attempts: row.restarts,
+        ended: row.restart_ended === 1,
+        ...(row.restart_delay_ms !== null ? { lastDelayMs: row.restart_delay_ms } : {}),
+        ...(row.restart_due_at !== null ? { dueAt: new Date(row.restart_due_at) } : {}),
+        ...(row.started_at !== null ? { startedAt: new Date(row.started_at) } : {}),
+      },
     }));
   }
 }

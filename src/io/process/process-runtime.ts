@@ -271,6 +271,25 @@ export class ProcessRuntime implements Runtime {
     return this.spawn(id, state, INIT, state.spec);
   }
 
+  /** The exited init's record goes: a record of init found from now on is of the next generation. */
+  async retireInit(id: string): Promise<void> {
+    const state = this.state(id);
+    state.processes.delete(INIT);
+    rmSync(join(state.dir, `${INIT}${RECORD_SUFFIX}`), { force: true });
+  }
+
+  /** A new generation of init: a new record, its output appended to the same log; exec records stay. */
+  async restart(id: string): Promise<StartedProcess> {
+    const state = this.state(id);
+    state.initExited = false;
+    try {
+      return await this.spawn(id, state, INIT, state.spec);
+    } catch (err) {
+      state.initExited = true; // still the exited generation: no exec may start
+      throw err;
+    }
+  }
+
   async exec(id: string, execId: string, spec: ProcessSpec): Promise<StartedProcess> {
     const state = this.state(id);
     // Checked synchronously before the spawn: no exec can start after init was reaped.

@@ -13,7 +13,7 @@ import type { StoredContainer } from '../journal/projection.js';
 import { moveAside } from '../os/quarantine.js';
 import { readProcessTemplate, removeCgroupParent, runtimeBundle, writeRuntimeBundle } from './runc-bundle.js';
 import { ociJson } from './oci-json.js';
-import { dropAttempt, newAttempt, readPid, writeRecord, type Attempt } from './monitor-records.js';
+import { currentAttempt, dropAttempt, newAttempt, readPid, writeRecord, type Attempt } from './monitor-records.js';
 import { childStartTime, killAttempt } from './attempt-processes.js';
 import { RuncCli } from './runc-cli.js';
 import { ENDED, type RuncContainer, type RuncProcess } from './runc-container.js';
@@ -175,6 +175,46 @@ export class RuncRuntime implements Runtime {
     const state = this.state(id);
     await this.runc.run(['start', id]);
     return { pid: state.processes.get(INIT)!.pid };
+  }
+
+  /**
+   * runc keeps a container whose init exited as `stopped`, and cannot start it
+   * again: it is deleted, and init's attempt with it, so that only a launch of
+   * the next generation can be found from now on. The container's dir stays.
+   */
+  async retireInit(id: string): Promise<void> {
+    const state = this.state(id);
+    await this.runc.run(['delete', '--force', id]).catch((err: BerthError) => {
+      if (!/does not exist|not exist/.test(err.message)) throw err;
+    });
+    const init = state.processes.get(INIT);
+    init?.watcher?.close();
+    if (init) killConfirmed(init.conmonPid, init.conmonStartTime, 'SIGKILL');
+    state.oomWatcher?.close();
+    state.processes.delete(INIT);
+    const attempt = currentAttempt(state.dir, INIT);
+    if (attempt) dropAttempt(state.dir, INIT, attempt);
+  }
+
+  /**
+   * The next generation of init: runc creates the container again from the same
+   * bundle, under a new conmon whose log appends to init's. One already created
+   * by a supervisor that died before starting it is started as it is.
+   */
+  async restart(id: string): Promise<StartedProcess> {
+    const state = this.state(id);
+    const created = state.processes.get(INIT);
+    try {
+      if (!created || created.exited) {
+        state.oomReported = false; // one OOM event per generation
+        await this.monitored(state, INIT, []);
+      }
+      return await this.start(id);
+    } catch (err) {
+      // Nothing of the failed generation is left to be found: the next attempt starts clean.
+      await this.retireInit(id).catch(() => undefined);
+      throw new BerthError(failureCode(err), `cannot restart ${id}: ${(err as Error).message}`);
+    }
   }
 
   async exec(id: string, execId: string, spec: ProcessSpec): Promise<StartedProcess> {
