@@ -41,8 +41,8 @@ export interface BundleSpec {
   bundle: string;
 }
 
-/** What a container runs: a process (process runtime) or an OCI bundle (runc runtime). */
-export type ContainerSpec = ProcessSpec | BundleSpec;
+/** What a container runs: a process (process runtime) or an OCI bundle (runc runtime), and the limits it runs under. */
+export type ContainerSpec = (ProcessSpec | BundleSpec) & { resources?: LinuxResources };
 
 export interface CreateOptions {
   id: string;
@@ -51,6 +51,8 @@ export interface CreateOptions {
   /** runc runtime: the OCI bundle directory; init is its config.json's process. */
   bundle?: string;
   labels?: Record<string, string>;
+  /** Limits (OCI linux.resources): a cgroup of its own on the process runtime, added to config.json's on runc. */
+  resources?: LinuxResources;
 }
 
 export interface ExecOptions extends Partial<ProcessSpec> {

@@ -7,6 +7,7 @@ import { processStartTime } from '../../src/io/os/os-process.js';
 import { Supervisor } from '../../src/index.js';
 import { brief, briefSince, groupAlive, groupRunning, openSupervisor, stateOf, storedEvents, tempDir } from '../helpers.js';
 import { checkOrdering } from '../ordering.js';
+import { PAUSED_STATE } from '../support/cgroups.js';
 import { runThenCrash } from '../support/crash.js';
 import { mark, markedProcesses, unmark } from './shim-processes.js';
 
@@ -39,9 +40,9 @@ describe('restore after the supervisor is killed (process runtime)', () => {
     const crashed = await runThenCrash(stateDir, ['create:c:exec sleep 30', 'start:c', 'pause:c']);
     const sv = await openSupervisor({ stateDir });
     expect(sv.get('c').status).toBe('paused');
-    expect(stateOf(crashed.pids['c/init']!)).toBe('T');
+    expect(stateOf(crashed.pids['c/init']!)).toBe(PAUSED_STATE);
     await sv.resume('c');
-    expect(stateOf(crashed.pids['c/init']!)).not.toBe('T');
+    expect(stateOf(crashed.pids['c/init']!)).not.toBe(PAUSED_STATE);
     await sv.pause('c');
     await sv.signal('c', 'init', 'SIGKILL');
     expect((await sv.wait('c')).status).toBe(137);

@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BerthError } from '../../errors.js';
-import type { ContainerSpec, ContainerStats, ExitInfo, ProcessSpec } from '../../types.js';
+import type { ContainerSpec, ContainerStats, ExitInfo, LinuxResources, ProcessSpec } from '../../types.js';
 import { INIT, validateProcessFields, type ResolvedSignal } from '../../validate.js';
 import { exitFrom, lostExit } from '../os/exit-status.js';
 import { initExitJournaled, initLast, processesToRestore, type ExitListener, type RestoredContainer, type Runtime, type StartedProcess } from '../runtime.js';
@@ -25,6 +25,8 @@ import { judgeProcess, type Fate } from './process-restore.js';
 import type { StoredContainer } from '../journal/projection.js';
 import type { LogFile } from '../os/process-log.js';
 import type { Logger } from 'pino';
+import { killEverything, removeCgroup, type ContainerCgroup } from '../os/cgroup.js';
+import { checkResources, makeContainerCgroup, recordedCgroup, type Cgroups } from './container-cgroups.js';
 
 interface LiveProcess {
   /** Leader of the process's own group (0 until it has started), and its start time: signals go only to that very process. */
@@ -48,6 +50,12 @@ interface ContainerState {
   initExited: boolean;
   /** Set for processes adopted after a restart: their monitors report through their records only. */
   watcher?: FSWatcher;
+  /** Its cgroup, when the supervisor can make them: limits, stats, the freezer, and killing all of it. */
+  cgroup?: ContainerCgroup;
+  /** OOM kills in its cgroup already reported. */
+  oomKills: number;
+  /** Frozen by pause (the cgroup's freezer). */
+  frozen?: boolean;
 }
 
 // Metadata operations on the local state dir take microseconds; done synchronously they
@@ -138,6 +146,7 @@ export class ProcessRuntime implements Runtime {
   readonly name = 'process';
   private readonly containers = new Map<string, ContainerState>();
   private listener: ExitListener = () => {};
+  private oomListener: (containerId: string) => void = () => {};
 
   private readonly shim: ShimClient;
   private readonly watchdog: NodeJS.Timeout;
@@ -146,6 +155,7 @@ export class ProcessRuntime implements Runtime {
     private readonly containersDir: string,
     private readonly startTimeoutMs: number,
     private readonly logger: Logger,
+    private readonly cgroups: Cgroups,
   ) {
     this.shim = new ShimClient();
     // Left referenced on purpose: like a server, an open supervisor keeps Node running until close().
@@ -156,8 +166,19 @@ export class ProcessRuntime implements Runtime {
     this.listener = listener;
   }
 
-  /** Plain processes have no memory cgroup of their own: no OOM events. */
-  onOom(): void {}
+  onOom(listener: (containerId: string) => void): void {
+    this.oomListener = listener;
+  }
+
+  /** OOM kills in the container's cgroup not yet reported: one event for each check that finds more (as often as runc's conmon would). */
+  private noteOom(state: ContainerState): void {
+    guarded(this.logger, `process runtime: reading the OOM kills of ${state.id}`, () => {
+      const kills = state.cgroup?.oomKills() ?? 0;
+      if (kills <= state.oomKills) return;
+      state.oomKills = kills;
+      this.oomListener(state.id);
+    });
+  }
 
   private state(id: string): ContainerState {
     const state = this.containers.get(id);
@@ -167,6 +188,7 @@ export class ProcessRuntime implements Runtime {
 
   async create(id: string, containerSpec: ContainerSpec): Promise<void> {
     const spec = processSpecOf(containerSpec);
+    checkResources(this.cgroups, containerSpec.resources);
     const cwd = resolve(spec.cwd ?? process.cwd());
     checkCwd(cwd);
     resolveExecutable(spec.args[0]!, cwd, { ...process.env, ...spec.env });
@@ -174,13 +196,15 @@ export class ProcessRuntime implements Runtime {
     moveAside(this.containersDir, dir); // a leftover is kept as evidence, never reused
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const normalized: ProcessSpec = { args: spec.args, env: spec.env ?? {}, cwd };
+    let cgroup: ContainerCgroup | undefined;
     try {
       writeFileSync(join(dir, 'spec.json'), JSON.stringify(normalized), { mode: 0o600 });
+      if ('tree' in this.cgroups) cgroup = await makeContainerCgroup(this.cgroups.tree, id, dir, containerSpec.resources);
     } catch (err) {
       rmSync(dir, { recursive: true, force: true });
       throw err;
     }
-    this.containers.set(id, { id, dir, spec: normalized, processes: new Map(), initExited: false });
+    this.containers.set(id, { id, dir, spec: normalized, processes: new Map(), initExited: false, cgroup, oomKills: 0 });
   }
 
   recoverSpec(dir: string): ContainerSpec | undefined {
@@ -195,10 +219,13 @@ export class ProcessRuntime implements Runtime {
 
   restore(stored: StoredContainer): RestoredContainer {
     const dir = join(this.containersDir, stored.id);
-    const state: ContainerState = { id: stored.id, dir, spec: processSpecOf(stored.spec), processes: new Map(), initExited: false };
+    const state: ContainerState = { id: stored.id, dir, spec: processSpecOf(stored.spec), processes: new Map(), initExited: false, oomKills: 0 };
     const restored: RestoredContainer = { id: stored.id, startedWhileDown: [], exits: [] };
     this.containers.set(stored.id, state);
     const lost = !existsSync(dir);
+    if ('tree' in this.cgroups) state.cgroup = recordedCgroup(this.cgroups.tree, stored.id, dir);
+    state.oomKills = state.cgroup?.oomKills() ?? 0;
+    state.frozen = stored.status === 'paused' && state.cgroup !== undefined;
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     // Watch before judging, so an exit between the two is not missed.
     state.watcher = watch(dir, (_, file) => this.recordChanged(state, file));
@@ -230,7 +257,8 @@ export class ProcessRuntime implements Runtime {
       state.processes.set(proc.id, live);
       if (fate.kind === 'exited') restored.exits.push({ processId: proc.id, exit: fate.exit });
     }
-    if (restored.exits.some((e) => e.processId === INIT)) this.reapContainer(state);
+    // Init is gone: nothing of the container may be left, even what escaped its monitors (a cgroup holds it).
+    if (state.initExited || restored.exits.some((e) => e.processId === INIT)) this.reapContainer(state);
     initLast(restored.exits);
     return restored;
   }
@@ -314,6 +342,7 @@ export class ProcessRuntime implements Runtime {
     const live = state.processes.get(processId);
     if (!live || live.exited) return;
     live.exited = true;
+    this.noteOom(state); // an OOM kill is journaled before the exit it caused
     if (processId === INIT) this.reapContainer(state);
     this.listener(state.id, processId, exit);
   }
@@ -326,10 +355,19 @@ export class ProcessRuntime implements Runtime {
   private reapContainer(state: ContainerState): void {
     state.initExited = true;
     for (const proc of state.processes.values()) endTree(proc);
+    // init's monitor emptied the cgroup before recording the exit; one that was killed could not.
+    if (state.cgroup) this.whenDone(state, 'killing what is left in its cgroup', killEverything(state.cgroup));
+  }
+
+  /** Work left to run on its own: what it cannot do is logged, never thrown where nothing could catch it. */
+  private whenDone(state: ContainerState, what: string, work: Promise<void>): void {
+    work.catch((err: unknown) => this.logger.error({ err, container: state.id }, `process runtime: ${what} failed`));
   }
 
   private checkMonitors(): void {
     for (const state of this.containers.values()) {
+      // A descendant the OOM killer took, while no process of the container exits: still reported.
+      if (state.cgroup && !state.initExited) this.noteOom(state);
       for (const [processId, live] of state.processes) {
         if (live.exited || live.monitorPid <= 0) continue;
         guarded(this.logger, `process runtime: checking the monitor of ${processId} of ${state.id}`, () => this.checkMonitor(state, processId, live));
@@ -365,11 +403,28 @@ export class ProcessRuntime implements Runtime {
     if (!proc || proc.exited || !killConfirmedGroup(proc.pid, proc.startTime, signal.number)) {
       throw new BerthError('invalid-state', `process ${processId} of ${id} is not running`);
     }
+    // A frozen process takes its SIGKILL only once thawed (cgroup v1), as runc thaws a paused container it kills.
+    const state = this.state(id);
+    if (signal.name === 'SIGKILL' && state.frozen && state.cgroup) {
+      await state.cgroup.setFrozen(false);
+      state.frozen = false;
+    }
   }
 
-  /** Settles once every live process is really stopped, as `runc pause` waits for FROZEN. */
+  /** Settles once every live process is really stopped, as `runc pause` waits for FROZEN: by the cgroup's freezer, or by SIGSTOP without one. */
   async pause(id: string): Promise<void> {
-    const live = [...this.state(id).processes.values()].filter((proc) => !proc.exited);
+    const state = this.state(id);
+    if (state.cgroup) {
+      try {
+        await state.cgroup.setFrozen(true);
+      } catch (err) {
+        await state.cgroup.setFrozen(false); // not paused: nothing may stay frozen while the registry says running
+        throw err;
+      }
+      state.frozen = true;
+      return;
+    }
+    const live = [...state.processes.values()].filter((proc) => !proc.exited);
     try {
       for (const proc of live) killConfirmedGroup(proc.pid, proc.startTime, 'SIGSTOP');
       await Promise.all(live.map((proc) => untilStopped(proc, true)));
@@ -381,17 +436,28 @@ export class ProcessRuntime implements Runtime {
   }
 
   async resume(id: string): Promise<void> {
-    const live = [...this.state(id).processes.values()].filter((proc) => !proc.exited);
+    const state = this.state(id);
+    if (state.cgroup) {
+      await state.cgroup.setFrozen(false);
+      state.frozen = false;
+      return;
+    }
+    const live = [...state.processes.values()].filter((proc) => !proc.exited);
     for (const proc of live) killConfirmedGroup(proc.pid, proc.startTime, 'SIGCONT');
     await Promise.all(live.map((proc) => untilStopped(proc, false)));
   }
 
-  async update(): Promise<void> {
-    throw new BerthError('unsupported', 'the process runtime has no resource limits to update; use the runc runtime');
+  async update(id: string, resources: LinuxResources): Promise<void> {
+    const state = this.state(id);
+    checkResources(this.cgroups, resources);
+    if (!state.cgroup) throw new BerthError('unsupported', `container ${id} has no cgroup (it was made without one), so no limits to update`);
+    state.cgroup.apply(resources);
   }
 
-  async stats(): Promise<ContainerStats> {
-    throw new BerthError('unsupported', 'the process runtime keeps no cgroup statistics; use the runc runtime');
+  async stats(id: string): Promise<ContainerStats> {
+    const { cgroup } = this.state(id);
+    if (!cgroup) throw new BerthError('unsupported', `container ${id} has no cgroup, so no statistics: ${'unavailable' in this.cgroups ? this.cgroups.unavailable : 'it was made without one'}`);
+    return cgroup.stats();
   }
 
   async checkpoint(): Promise<{ imagePath: string }> {
@@ -402,6 +468,7 @@ export class ProcessRuntime implements Runtime {
     const state = this.containers.get(id);
     state?.watcher?.close();
     if (state) for (const proc of state.processes.values()) endTree(proc);
+    if (state?.cgroup) await removeCgroup(state.cgroup);
     rmSync(join(this.containersDir, id), { recursive: true, force: true });
     this.containers.delete(id);
   }
@@ -415,5 +482,16 @@ export class ProcessRuntime implements Runtime {
     this.shim.close();
     for (const state of this.containers.values()) state.watcher?.close();
     this.containers.clear();
+    if ('tree' in this.cgroups) this.cgroups.tree.close();
+  }
+
+  /** Before restore: the cgroups of containers the registry does not know (a create cut short) are emptied and removed. */
+  async reconcile(known: ReadonlySet<string>): Promise<void> {
+    if (!('tree' in this.cgroups)) return;
+    const { tree } = this.cgroups;
+    for (const id of tree.ids()) {
+      const cgroup = known.has(id) ? undefined : tree.find(id);
+      if (cgroup) await removeCgroup(cgroup);
+    }
   }
 }
