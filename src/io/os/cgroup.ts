@@ -206,7 +206,7 @@ function killPid(pid: number): void {
  * kill --all` does: freeze (so nothing forks meanwhile), SIGKILL every pid in
  * it (frozen, none can exit and hand its pid on), thaw, until it is empty.
  */
-export async function killEverything(cgroup: ContainerCgroup): Promise<void> {
+async function killEverything(cgroup: ContainerCgroup): Promise<void> {
   const deadline = Date.now() + EMPTYING_MS;
   const atOnce = cgroup.killAtOnce();
   while (cgroup.pids().length > 0) {

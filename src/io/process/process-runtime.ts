@@ -25,7 +25,7 @@ import { judgeProcess, type Fate } from './process-restore.js';
 import type { StoredContainer } from '../journal/projection.js';
 import type { LogFile } from '../os/process-log.js';
 import type { Logger } from 'pino';
-import { killEverything, removeCgroup, type ContainerCgroup } from '../os/cgroup.js';
+import { removeCgroup, type ContainerCgroup } from '../os/cgroup.js';
 import { checkResources, makeContainerCgroup, recordedCgroup, type Cgroups } from './container-cgroups.js';
 
 interface LiveProcess {
@@ -325,6 +325,8 @@ export class ProcessRuntime implements Runtime {
       // The attempt is given up: a monitor yet to open its record refuses to start, one that did start is
       // ended by the shim client, and no restore finds it.
       rmSync(join(state.dir, `${processId}${RECORD_SUFFIX}`), { force: true });
+      // An exec whose container exited meanwhile (its cgroup removed, so it could not join it) is refused as any late exec is.
+      if (processId !== INIT && state.initExited) throw new BerthError('invalid-state', `container ${id} has exited; cannot exec ${processId}`);
       const code = (err as NodeJS.ErrnoException).code === 'ENOSPC' ? 'disk-full' : 'runtime-error';
       throw new BerthError(code, `cannot start ${processId} of ${id}: ${(err as Error).message}`, { cause: err });
     }
@@ -355,8 +357,8 @@ export class ProcessRuntime implements Runtime {
   private reapContainer(state: ContainerState): void {
     state.initExited = true;
     for (const proc of state.processes.values()) endTree(proc);
-    // init's monitor emptied the cgroup before recording the exit; one that was killed could not.
-    if (state.cgroup) this.whenDone(state, 'killing what is left in its cgroup', killEverything(state.cgroup));
+    // init's monitor emptied the cgroup before recording the exit (one that was killed could not); then it has no more use.
+    if (state.cgroup) this.whenDone(state, 'emptying and removing its cgroup', removeCgroup(state.cgroup));
   }
 
   /** Work left to run on its own: what it cannot do is logged, never thrown where nothing could catch it. */
