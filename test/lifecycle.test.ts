@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { isBerthError } from '../src/index.js';
 import { checkOrdering } from './ordering.js';
 import { brief, groupAlive, openSupervisor, stateOf, storedEvents } from './helpers.js';
-import { CGROUPS, PAUSED_STATE } from './support/cgroups.js';
+import { CGROUPS, paused } from './support/cgroups.js';
 
 describe('container lifecycle on the process runtime', () => {
   it('journals create, start-container, exit and delete, and settles each call after its row', async () => {
@@ -112,11 +112,11 @@ describe('container lifecycle on the process runtime', () => {
     const { pid } = await sv.start('p');
     await sv.pause('p');
     expect(sv.get('p').status).toBe('paused');
-    expect(stateOf(pid)).toBe(PAUSED_STATE);
+    expect(paused(pid)).toBe(true);
     await expect(sv.exec('p', { execId: 'e', args: ['true'] })).rejects.toMatchObject({ code: 'invalid-state' });
     await sv.resume('p');
     expect(sv.get('p').status).toBe('running');
-    expect(stateOf(pid)).not.toBe(PAUSED_STATE);
+    expect(paused(pid)).toBe(false);
     expect(brief(await storedEvents(sv))).toEqual(['create', 'start-container:init', 'pause', 'resume']);
   });
 

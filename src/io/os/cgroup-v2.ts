@@ -20,7 +20,7 @@ const DEFAULT_PERIOD_US = 100_000;
 const orMax = (value: number, unlimited: (v: number) => boolean) => (unlimited(value) ? 'max' : value);
 
 /** cpu.shares (2..262144) on v2's cpu.weight scale (1..10000), as runc converts it. */
-export const sharesToWeight = (shares: number) => Math.round(1 + ((shares - 2) * 9999) / 262142);
+export const sharesToWeight = (shares: number) => 1 + Math.floor(((shares - 2) * 9999) / 262142);
 
 /** A container's cgroup v2: one dir in the unified hierarchy. */
 class CgroupV2 implements ContainerCgroup {

@@ -220,14 +220,24 @@ async function killEverything(cgroup: ContainerCgroup): Promise<void> {
   }
 }
 
-/** Kills what is left in a cgroup and removes it from every hierarchy. */
+/**
+ * Kills what is left in a cgroup and removes it from every hierarchy; a dir
+ * still busy (a killed process not yet reaped by its parent) is tried again.
+ */
 export async function removeCgroup(cgroup: ContainerCgroup): Promise<void> {
   await killEverything(cgroup);
+  const deadline = Date.now() + EMPTYING_MS;
   for (const dir of cgroup.dirs) {
-    try {
-      rmdirSync(dir);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new BerthError('runtime-error', `cannot remove cgroup ${dir}: ${(err as Error).message}`, { cause: err });
+    for (;;) {
+      try {
+        rmdirSync(dir);
+        break;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') break;
+        if (code !== 'EBUSY' || Date.now() > deadline) throw new BerthError('runtime-error', `cannot remove cgroup ${dir}: ${(err as Error).message}`, { cause: err });
+        await pause(2);
+      }
     }
   }
 }
