@@ -378,7 +378,7 @@ static void empty_cgroups(const char *dir) {
     count++;
   }
   fclose(list);
-  for (int round = 0; count > 0 && round < 5000; round++) {
+  for (long long deadline = boot_ns() + 5000000000LL; count > 0 && boot_ns() < deadline;) {
     int left = 0;
     if (killer >= 0) {
       write_cgroup_file(cgroups[killer], "cgroup.kill", "1");
