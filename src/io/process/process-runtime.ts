@@ -418,12 +418,11 @@ export class ProcessRuntime implements Runtime {
     const state = this.state(id);
     if (state.cgroup) {
       try {
-        await state.cgroup.setFrozen(true);
+        await this.setFrozen(state, true);
       } catch (err) {
-        await state.cgroup.setFrozen(false); // not paused: nothing may stay frozen while the registry says running
+        if (!state.initExited) await state.cgroup.setFrozen(false); // not paused: nothing may stay frozen while the registry says running
         throw err;
       }
-      state.frozen = true;
       return;
     }
     const live = [...state.processes.values()].filter((proc) => !proc.exited);
@@ -440,13 +439,23 @@ export class ProcessRuntime implements Runtime {
   async resume(id: string): Promise<void> {
     const state = this.state(id);
     if (state.cgroup) {
-      await state.cgroup.setFrozen(false);
-      state.frozen = false;
+      await this.setFrozen(state, false);
       return;
     }
     const live = [...state.processes.values()].filter((proc) => !proc.exited);
     for (const proc of live) killConfirmedGroup(proc.pid, proc.startTime, 'SIGCONT');
     await Promise.all(live.map((proc) => untilStopped(proc, false)));
+  }
+
+  /** The freezer, as pause and resume use it: one that fails because init exited (its cgroup removed) is refused as racing the exit. */
+  private async setFrozen(state: ContainerState, frozen: boolean): Promise<void> {
+    try {
+      await state.cgroup!.setFrozen(frozen);
+      state.frozen = frozen;
+    } catch (err) {
+      if (state.initExited) throw new BerthError('invalid-state', `container ${state.id} exited while ${frozen ? 'pausing' : 'resuming'}`, { cause: err });
+      throw err;
+    }
   }
 
   async update(id: string, resources: LinuxResources): Promise<void> {
