@@ -12,6 +12,7 @@ import { findContainers, journalRecovered } from './io/journal/recover-registry.
 import { followLog, MAX_LOGS_BYTES, readLog, type LogFile } from './io/os/process-log.js';
 import { findBinary } from './io/os/find-binary.js';
 import { ProcessRuntime } from './io/process/process-runtime.js';
+import { openCgroups } from './io/process/container-cgroups.js';
 import { quarantineUnknown } from './io/os/quarantine.js';
 import { defaultCgroupParent } from './io/runc/runc-bundle.js';
 import { RuncRuntime } from './io/runc/runc-runtime.js';
@@ -59,6 +60,7 @@ import {
   validateProcessId,
   validateRestart,
 } from './validate.js';
+import { validateResources } from './validate-resources.js';
 
 export interface SupervisorOptions {
   /** Where the journal and each container's state live. Created if missing. */
@@ -153,7 +155,7 @@ function createRuntime(options: SupervisorOptions, stateDir: string, logger: Log
   const startTimeoutMs = options.startTimeoutMs ?? 30_000;
   switch (options.runtime ?? 'process') {
     case 'process':
-      return new ProcessRuntime(containersDir, startTimeoutMs, logger);
+      return new ProcessRuntime(containersDir, startTimeoutMs, logger, openCgroups(defaultCgroupParent(stateDir), logger));
     case 'runc': {
       const runtimeArgs = options.runtimeArgs ?? ['--root', join(stateDir, 'runc')];
       const systemd = runtimeArgs.includes('--systemd-cgroup');
@@ -465,6 +467,7 @@ export class Supervisor {
     const logs = fields.logs === undefined ? this.logDefaults : validateLogLimits(fields.logs, 'logs');
     if (logs) spec.logs = logs;
     const restart = validateRestart(fields.restart);
+    if (fields.resources !== undefined) spec.resources = validateResources(fields.resources);
     await this.call<void>((requestId) => ({
       type: 'CREATE',
       requestId,
@@ -511,14 +514,14 @@ export class Supervisor {
     return this.request(id, (requestId) => ({ kind: 'resume', requestId }));
   }
 
-  /** Changes a running container's resource limits (runc runtime). */
+  /** Changes a running container's resource limits (its cgroup on the process runtime, `runc update` on runc). */
   async update(id: string, resources: LinuxResources): Promise<void> {
     validateId(id, 'container');
-    const checked = optionsObject(resources, 'resources', true) as LinuxResources;
+    const checked = validateResources(resources);
     return this.request(id, (requestId) => ({ kind: 'update', requestId, resources: checked }));
   }
 
-  /** CPU, memory and pids usage of a running container (runc runtime). */
+  /** CPU, memory and pids usage of a container, from its cgroup. */
   async stats(id: string): Promise<ContainerStats> {
     validateId(id, 'container');
     return this.request(id, (requestId) => ({ kind: 'stats', requestId }));

@@ -108,8 +108,8 @@ export interface LogLimits {
   keep: number;
 }
 
-/** What a container runs: a process (process runtime) or an OCI bundle (runc runtime); `logs` bounds the logs of init and every exec. */
-export type ContainerSpec = (ProcessSpec | BundleSpec) & { logs?: LogLimits };
+/** What a container runs: a process (process runtime) or an OCI bundle (runc runtime); `logs` bounds the logs of init and every exec, `resources` limits it. */
+export type ContainerSpec = (ProcessSpec | BundleSpec) & { logs?: LogLimits; resources?: LinuxResources };
 
 export interface CreateOptions {
   id: string;
@@ -118,6 +118,8 @@ export interface CreateOptions {
   /** runc runtime: the OCI bundle directory; init is its config.json's process. */
   bundle?: string;
   labels?: Record<string, string>;
+  /** Limits (OCI linux.resources): a cgroup of its own on the process runtime, added to config.json's on runc. */
+  resources?: LinuxResources;
   /** Bounds the logs of init and every exec (default: the supervisor's `logs`, else unbounded). */
   logs?: LogLimits;
   /** What happens when init exits: like Docker's and PM2's restart policies. Default `{ policy: 'no' }`. */

@@ -5,8 +5,9 @@ import { judgeProcess } from '../../src/io/process/process-restore.js';
 import { readRecord } from '../../src/io/process/shim-records.js';
 import { processStartTime } from '../../src/io/os/os-process.js';
 import { Supervisor } from '../../src/index.js';
-import { brief, briefSince, groupAlive, groupRunning, openSupervisor, stateOf, storedEvents, tempDir } from '../helpers.js';
+import { brief, briefSince, groupAlive, groupRunning, openSupervisor, storedEvents, tempDir } from '../helpers.js';
 import { checkOrdering } from '../ordering.js';
+import { paused } from '../support/cgroups.js';
 import { runThenCrash } from '../support/crash.js';
 import { mark, markedProcesses, unmark } from './shim-processes.js';
 
@@ -39,9 +40,9 @@ describe('restore after the supervisor is killed (process runtime)', () => {
     const crashed = await runThenCrash(stateDir, ['create:c:exec sleep 30', 'start:c', 'pause:c']);
     const sv = await openSupervisor({ stateDir });
     expect(sv.get('c').status).toBe('paused');
-    expect(stateOf(crashed.pids['c/init']!)).toBe('T');
+    expect(paused(crashed.pids['c/init']!)).toBe(true);
     await sv.resume('c');
-    expect(stateOf(crashed.pids['c/init']!)).not.toBe('T');
+    expect(paused(crashed.pids['c/init']!)).toBe(false);
     await sv.pause('c');
     await sv.signal('c', 'init', 'SIGKILL');
     expect((await sv.wait('c')).status).toBe(137);

@@ -561,10 +561,146 @@ static void relay_finish(void) {
   while (relay.prune_pending && !prune_rotated()) nanosleep(&holding, NULL);
 }
 
+
+/*
+ * A container's cgroup: its directories (one per hierarchy) are listed in
+ * <dir>/cgroups, one a line, when it has one. A process joins them in its
+ * forked child, before it changes identity and execs, so its limits hold from
+ * its first instruction while its monitor stays outside them (the monitor's
+ * own memory and forks never count against the container).
+ */
+static FILE *open_cgroups(const char *dir) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/cgroups", dir);
+  return fopen(path, "re");
+}
+
+/* Reads the next cgroup dir of the list into `line`; 0 at its end. */
+static int next_cgroup(FILE *list, char *line, size_t size) {
+  while (fgets(line, (int)size, list)) {
+    line[strcspn(line, "\n")] = 0;
+    if (*line) return 1;
+  }
+  return 0;
+}
+
+static int write_cgroup_file(const char *cgroup, const char *file, const char *value) {
+  char path[4096];
+  if (snprintf(path, sizeof path, "%s/%s", cgroup, file) >= (int)sizeof path) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = write(fd, value, strlen(value));
+  int err = errno;
+  close(fd);
+  errno = err;
+  return n < 0 ? -1 : 0;
+}
+
+/* In the forked child: joins the container's cgroup, if it has one (-1 with errno if it cannot: it must not run unlimited). */
+static int join_cgroups(const char *dir) {
+  FILE *list = open_cgroups(dir);
+  if (!list) return errno == ENOENT ? 0 : -1;
+  char line[4096], pid[32];
+  snprintf(pid, sizeof pid, "%d", (int)getpid());
+  int result = 0;
+  while (result == 0 && next_cgroup(list, line, sizeof line)) result = write_cgroup_file(line, "cgroup.procs", pid);
+  fclose(list);
+  return result;
+}
+
+static void pause_ms(long ms) {
+  struct timespec ts = {.tv_sec = 0, .tv_nsec = ms * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+/* Whether a cgroup file holds `text` (freezer.state FROZEN, cgroup.events "populated 0"); "" asks whether it exists at all. */
+static int cgroup_file_says(const char *cgroup, const char *file, const char *text) {
+  char path[4096], buf[4096];
+  if (snprintf(path, sizeof path, "%s/%s", cgroup, file) >= (int)sizeof path) return 0;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  buf[n > 0 ? n : 0] = 0;
+  return strstr(buf, text) != NULL;
+}
+
+/* Freezes (or thaws) a cgroup (v1 freezer.state, v2 cgroup.freeze) and waits, boundedly, until it has settled. */
+static void set_frozen(const char *cgroup, int frozen) {
+  int v1 = cgroup_file_says(cgroup, "freezer.state", "");
+  for (int tries = 0; tries < 1000; tries++) {
+    /* Written again while it settles: a process forked meanwhile can leave it FREEZING. */
+    if (v1) write_cgroup_file(cgroup, "freezer.state", frozen ? "FROZEN" : "THAWED");
+    else write_cgroup_file(cgroup, "cgroup.freeze", frozen ? "1" : "0");
+    if (v1 ? cgroup_file_says(cgroup, "freezer.state", frozen ? "FROZEN" : "THAWED")
+           : cgroup_file_says(cgroup, "cgroup.events", frozen ? "frozen 1" : "frozen 0"))
+      return;
+    pause_ms(1);
+  }
+}
+
+/* SIGKILLs every process listed in a cgroup's cgroup.procs; how many there were. */
+static int kill_cgroup_procs(const char *cgroup) {
+  char path[4096];
+  if (snprintf(path, sizeof path, "%s/cgroup.procs", cgroup) >= (int)sizeof path) return 0;
+  FILE *procs = fopen(path, "re");
+  if (!procs) return 0;
+  long pid;
+  int count = 0;
+  while (fscanf(procs, "%ld", &pid) == 1) {
+    kill((pid_t)pid, SIGKILL);
+    count++;
+  }
+  fclose(procs);
+  return count;
+}
+
+#define MAX_CGROUP_DIRS 8
+
+/*
+ * When init ends: kills everything left in the container's cgroup, what left
+ * this monitor's reach (a process whose own monitor was killed) included, so
+ * that nothing of the container outlives the exit this monitor records. With
+ * cgroup.kill (v2) the kernel does it; otherwise as `runc kill --all` does:
+ * freeze, SIGKILL every pid (frozen, none can exit and hand its pid on), thaw,
+ * until the cgroup is empty. Bounded (about 5 s): a process stuck in the kernel
+ * cannot keep the exit from being recorded forever.
+ */
+static void empty_cgroups(const char *dir) {
+  FILE *list = open_cgroups(dir);
+  if (!list) return;
+  static char cgroups[MAX_CGROUP_DIRS][4096];
+  int count = 0, freezer = 0, killer = -1;
+  while (count < MAX_CGROUP_DIRS && next_cgroup(list, cgroups[count], sizeof cgroups[count])) {
+    if (cgroup_file_says(cgroups[count], "freezer.state", "")) freezer = count;
+    if (cgroup_file_says(cgroups[count], "cgroup.kill", "")) killer = count;
+    count++;
+  }
+  fclose(list);
+  for (long long deadline = boot_ns() + 5000000000LL; count > 0 && boot_ns() < deadline;) {
+    int left = 0;
+    if (killer >= 0) {
+      write_cgroup_file(cgroups[killer], "cgroup.kill", "1");
+      left = !cgroup_file_says(cgroups[killer], "cgroup.events", "populated 0");
+    } else {
+      set_frozen(cgroups[freezer], 1);
+      for (int i = 0; i < count; i++) left += kill_cgroup_procs(cgroups[i]);
+      set_frozen(cgroups[freezer], 0);
+    }
+    if (!left) return;
+    reap_while(WNOHANG); /* those that were ours come to us: reaped, they are gone */
+    pause_ms(1);
+  }
+}
+
 /* In the forked child: become the process the request describes, or report why not on errfd. */
 static void become(const struct request *r, int errfd) {
   reset_signals();
   setpgid(0, 0);
+  if (join_cgroups(r->dir) != 0) start_failed(errfd, "joining its cgroup");
   char log[4096];
   snprintf(log, sizeof log, "%s/%s.log", r->dir, r->proc);
   int out = open_output(log);
@@ -652,6 +788,7 @@ static void monitor(struct request *r) {
       /* Nothing of a container outlives its init, nor of a process told to end: its exit is recorded once all of it is gone. */
       if (r->init || ending) {
         kill_tree();
+        if (r->init) empty_cgroups(r->dir);
         reap_while(0);
       }
       relay_copy_written();

@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BerthError } from '../../errors.js';
-import type { ContainerSpec, ContainerStats, ExitInfo, ProcessSpec } from '../../types.js';
+import type { ContainerSpec, ContainerStats, ExitInfo, LinuxResources, ProcessSpec } from '../../types.js';
 import { INIT, validateLogLimits, validateProcessFields, type ResolvedSignal } from '../../validate.js';
 import { writeLogLimits } from './log-limits.js';
 import { exitFrom, lostExit } from '../os/exit-status.js';
@@ -28,6 +28,8 @@ import { judgeProcess, type Fate } from './process-restore.js';
 import type { StoredContainer } from '../journal/projection.js';
 import type { LogFile } from '../os/process-log.js';
 import type { Logger } from 'pino';
+import { removeCgroup, type ContainerCgroup } from '../os/cgroup.js';
+import { checkResources, makeContainerCgroup, recordedCgroup, type Cgroups } from './container-cgroups.js';
 
 interface LiveProcess {
   /** Leader of the process's own group (0 until it has started), and its start time: signals go only to that very process. */
@@ -51,10 +53,34 @@ interface ContainerState {
   initExited: boolean;
   /** Set for processes adopted after a restart: their monitors report through their records only. */
   watcher?: FSWatcher;
+  /** Its cgroup, when the supervisor can make them: limits, stats, the freezer, and killing all of it. */
+  cgroup?: ContainerCgroup;
+  /** The limits it was created with, and updated to: a restart's new cgroup gets them. */
+  resources?: LinuxResources;
+  /** The removal of the cgroup of an init that exited, which a restart waits for. */
+  cgroupRemoval?: Promise<void>;
+  /** OOM kills in its cgroup already reported. */
+  oomKills: number;
+  /** Frozen by pause (the cgroup's freezer). */
+  frozen?: boolean;
 }
 
 // Metadata operations on the local state dir take microseconds; done synchronously they
 // cost less than a thread-pool round trip each, which is what bounds lifecycles per second.
+
+/** Limits after an update: each controller's fields replaced one by one, as `runc update` does. */
+function mergeResources(old: LinuxResources | undefined, update: LinuxResources): LinuxResources {
+  const merged: LinuxResources = { ...old };
+  for (const [key, value] of Object.entries(update)) {
+    const before = old?.[key];
+    merged[key] = isPlainObject(value) && isPlainObject(before) ? { ...before, ...value } : value;
+  }
+  return merged;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
 
 /** Resolves a command the way execvp would, to fail at create rather than at start. */
 function resolveExecutable(command: string, cwd: string, env: Record<string, string | undefined>): string {
@@ -141,6 +167,7 @@ export class ProcessRuntime implements Runtime {
   readonly name = 'process';
   private readonly containers = new Map<string, ContainerState>();
   private listener: ExitListener = () => {};
+  private oomListener: (containerId: string) => void = () => {};
 
   private readonly shim: ShimClient;
   private readonly watchdog: NodeJS.Timeout;
@@ -149,6 +176,7 @@ export class ProcessRuntime implements Runtime {
     private readonly containersDir: string,
     private readonly startTimeoutMs: number,
     private readonly logger: Logger,
+    private readonly cgroups: Cgroups,
   ) {
     this.shim = new ShimClient();
     // Left referenced on purpose: like a server, an open supervisor keeps Node running until close().
@@ -159,8 +187,19 @@ export class ProcessRuntime implements Runtime {
     this.listener = listener;
   }
 
-  /** Plain processes have no memory cgroup of their own: no OOM events. */
-  onOom(): void {}
+  onOom(listener: (containerId: string) => void): void {
+    this.oomListener = listener;
+  }
+
+  /** OOM kills in the container's cgroup not yet reported: one event for each check that finds more (as often as runc's conmon would). */
+  private noteOom(state: ContainerState): void {
+    guarded(this.logger, `process runtime: reading the OOM kills of ${state.id}`, () => {
+      const kills = state.cgroup?.oomKills() ?? 0;
+      if (kills <= state.oomKills) return;
+      state.oomKills = kills;
+      this.oomListener(state.id);
+    });
+  }
 
   private state(id: string): ContainerState {
     const state = this.containers.get(id);
@@ -171,6 +210,7 @@ export class ProcessRuntime implements Runtime {
   async create(id: string, containerSpec: ContainerSpec): Promise<void> {
     const spec = processSpecOf(containerSpec);
     checkUserAllowed(spec, 'process');
+    checkResources(this.cgroups, containerSpec.resources);
     const cwd = resolve(spec.cwd ?? process.cwd());
     checkCwd(cwd);
     const normalized: ProcessSpec = { ...spec, env: spec.env ?? {}, cwd };
@@ -178,14 +218,16 @@ export class ProcessRuntime implements Runtime {
     const dir = join(this.containersDir, id);
     moveAside(this.containersDir, dir); // a leftover is kept as evidence, never reused
     mkdirSync(dir, { recursive: true, mode: 0o700 });
+    let cgroup: ContainerCgroup | undefined;
     try {
       writeFileSync(join(dir, 'spec.json'), JSON.stringify({ ...normalized, logs: containerSpec.logs }), { mode: 0o600 });
       if (containerSpec.logs) writeLogLimits(dir, containerSpec.logs);
+      if ('tree' in this.cgroups) cgroup = await makeContainerCgroup(this.cgroups.tree, id, dir, containerSpec.resources);
     } catch (err) {
       rmSync(dir, { recursive: true, force: true });
       throw err;
     }
-    this.containers.set(id, { id, dir, spec: normalized, processes: new Map(), initExited: false });
+    this.containers.set(id, { id, dir, spec: normalized, processes: new Map(), initExited: false, cgroup, resources: containerSpec.resources, oomKills: 0 });
   }
 
   recoverSpec(dir: string): ContainerSpec | undefined {
@@ -202,10 +244,14 @@ export class ProcessRuntime implements Runtime {
 
   restore(stored: StoredContainer): RestoredContainer {
     const dir = join(this.containersDir, stored.id);
-    const state: ContainerState = { id: stored.id, dir, spec: processSpecOf(stored.spec), processes: new Map(), initExited: false };
+    // Limits an update set before a crash are not journaled: a restart after it gets the created ones.
+    const state: ContainerState = { id: stored.id, dir, spec: processSpecOf(stored.spec), processes: new Map(), initExited: false, resources: stored.spec.resources, oomKills: 0 };
     const restored: RestoredContainer = { id: stored.id, startedWhileDown: [], exits: [] };
     this.containers.set(stored.id, state);
     const lost = !existsSync(dir);
+    if ('tree' in this.cgroups) state.cgroup = recordedCgroup(this.cgroups.tree, stored.id, dir);
+    state.oomKills = state.cgroup?.oomKills() ?? 0;
+    state.frozen = stored.status === 'paused' && state.cgroup !== undefined;
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     // Watch before judging, so an exit between the two is not missed.
     state.watcher = watch(dir, (_, file) => this.recordChanged(state, file));
@@ -237,7 +283,8 @@ export class ProcessRuntime implements Runtime {
       state.processes.set(proc.id, live);
       if (fate.kind === 'exited') restored.exits.push({ processId: proc.id, exit: fate.exit });
     }
-    if (restored.exits.some((e) => e.processId === INIT)) this.reapContainer(state);
+    // Init is gone: nothing of the container may be left, even what escaped its monitors (a cgroup holds it).
+    if (state.initExited || restored.exits.some((e) => e.processId === INIT)) this.reapContainer(state);
     initLast(restored.exits);
     return restored;
   }
@@ -283,6 +330,12 @@ export class ProcessRuntime implements Runtime {
     const state = this.state(id);
     state.initExited = false;
     try {
+      // The exited generation's cgroup was emptied and removed with it: the new one starts in a fresh one, with the same limits.
+      if (state.cgroup && 'tree' in this.cgroups) {
+        await state.cgroupRemoval;
+        state.cgroup = await makeContainerCgroup(this.cgroups.tree, id, state.dir, state.resources);
+        state.oomKills = 0;
+      }
       return await this.spawn(id, state, INIT, state.spec);
     } catch (err) {
       state.initExited = true; // still the exited generation: no exec may start
@@ -327,6 +380,8 @@ export class ProcessRuntime implements Runtime {
       // The attempt is given up: a monitor yet to open its record refuses to start, one that did start is
       // ended by the shim client, and no restore finds it.
       rmSync(join(state.dir, `${processId}${RECORD_SUFFIX}`), { force: true });
+      // An exec whose container exited meanwhile (its cgroup removed, so it could not join it) is refused as any late exec is.
+      if (processId !== INIT && state.initExited) throw new BerthError('invalid-state', `container ${id} has exited; cannot exec ${processId}`);
       const code = (err as NodeJS.ErrnoException).code === 'ENOSPC' ? 'disk-full' : 'runtime-error';
       throw new BerthError(code, `cannot start ${processId} of ${id}: ${(err as Error).message}`, { cause: err });
     }
@@ -344,6 +399,7 @@ export class ProcessRuntime implements Runtime {
     const live = state.processes.get(processId);
     if (!live || live.exited) return;
     live.exited = true;
+    this.noteOom(state); // an OOM kill is journaled before the exit it caused
     if (processId === INIT) this.reapContainer(state);
     this.listener(state.id, processId, exit);
   }
@@ -356,10 +412,19 @@ export class ProcessRuntime implements Runtime {
   private reapContainer(state: ContainerState): void {
     state.initExited = true;
     for (const proc of state.processes.values()) endTree(proc);
+    // init's monitor emptied the cgroup before recording the exit (one that was killed could not); then it has no more use.
+    if (state.cgroup) state.cgroupRemoval = this.whenDone(state, 'emptying and removing its cgroup', removeCgroup(state.cgroup));
+  }
+
+  /** Work left to run on its own: what it cannot do is logged, never thrown where nothing could catch it. */
+  private whenDone(state: ContainerState, what: string, work: Promise<void>): Promise<void> {
+    return work.catch((err: unknown) => this.logger.error({ err, container: state.id }, `process runtime: ${what} failed`));
   }
 
   private checkMonitors(): void {
     for (const state of this.containers.values()) {
+      // A descendant the OOM killer took, while no process of the container exits: still reported.
+      if (state.cgroup && !state.initExited) this.noteOom(state);
       for (const [processId, live] of state.processes) {
         if (live.exited || live.monitorPid <= 0) continue;
         guarded(this.logger, `process runtime: checking the monitor of ${processId} of ${state.id}`, () => this.checkMonitor(state, processId, live));
@@ -395,11 +460,27 @@ export class ProcessRuntime implements Runtime {
     if (!proc || proc.exited || !killConfirmedGroup(proc.pid, proc.startTime, signal.number)) {
       throw new BerthError('invalid-state', `process ${processId} of ${id} is not running`);
     }
+    // A frozen process takes its SIGKILL only once thawed (cgroup v1), as runc thaws a paused container it kills.
+    const state = this.state(id);
+    if (signal.name === 'SIGKILL' && state.frozen && state.cgroup) {
+      await state.cgroup.setFrozen(false);
+      state.frozen = false;
+    }
   }
 
-  /** Settles once every live process is really stopped, as `runc pause` waits for FROZEN. */
+  /** Settles once every live process is really stopped, as `runc pause` waits for FROZEN: by the cgroup's freezer, or by SIGSTOP without one. */
   async pause(id: string): Promise<void> {
-    const live = [...this.state(id).processes.values()].filter((proc) => !proc.exited);
+    const state = this.state(id);
+    if (state.cgroup) {
+      try {
+        await this.setFrozen(state, true);
+      } catch (err) {
+        if (!state.initExited) await state.cgroup.setFrozen(false); // not paused: nothing may stay frozen while the registry says running
+        throw err;
+      }
+      return;
+    }
+    const live = [...state.processes.values()].filter((proc) => !proc.exited);
     try {
       for (const proc of live) killConfirmedGroup(proc.pid, proc.startTime, 'SIGSTOP');
       await Promise.all(live.map((proc) => untilStopped(proc, true)));
@@ -411,17 +492,39 @@ export class ProcessRuntime implements Runtime {
   }
 
   async resume(id: string): Promise<void> {
-    const live = [...this.state(id).processes.values()].filter((proc) => !proc.exited);
+    const state = this.state(id);
+    if (state.cgroup) {
+      await this.setFrozen(state, false);
+      return;
+    }
+    const live = [...state.processes.values()].filter((proc) => !proc.exited);
     for (const proc of live) killConfirmedGroup(proc.pid, proc.startTime, 'SIGCONT');
     await Promise.all(live.map((proc) => untilStopped(proc, false)));
   }
 
-  async update(): Promise<void> {
-    throw new BerthError('unsupported', 'the process runtime has no resource limits to update; use the runc runtime');
+  /** The freezer, as pause and resume use it: one that fails because init exited (its cgroup removed) is refused as racing the exit. */
+  private async setFrozen(state: ContainerState, frozen: boolean): Promise<void> {
+    try {
+      await state.cgroup!.setFrozen(frozen);
+      state.frozen = frozen;
+    } catch (err) {
+      if (state.initExited) throw new BerthError('invalid-state', `container ${state.id} exited while ${frozen ? 'pausing' : 'resuming'}`, { cause: err });
+      throw err;
+    }
   }
 
-  async stats(): Promise<ContainerStats> {
-    throw new BerthError('unsupported', 'the process runtime keeps no cgroup statistics; use the runc runtime');
+  async update(id: string, resources: LinuxResources): Promise<void> {
+    const state = this.state(id);
+    checkResources(this.cgroups, resources);
+    if (!state.cgroup) throw new BerthError('unsupported', `container ${id} has no cgroup (it was made without one), so no limits to update`);
+    state.cgroup.apply(resources);
+    state.resources = mergeResources(state.resources, resources);
+  }
+
+  async stats(id: string): Promise<ContainerStats> {
+    const { cgroup } = this.state(id);
+    if (!cgroup) throw new BerthError('unsupported', `container ${id} has no cgroup, so no statistics: ${'unavailable' in this.cgroups ? this.cgroups.unavailable : 'it was made without one'}`);
+    return cgroup.stats();
   }
 
   async checkpoint(): Promise<{ imagePath: string }> {
@@ -432,6 +535,7 @@ export class ProcessRuntime implements Runtime {
     const state = this.containers.get(id);
     state?.watcher?.close();
     if (state) for (const proc of state.processes.values()) endTree(proc);
+    if (state?.cgroup) await removeCgroup(state.cgroup);
     rmSync(join(this.containersDir, id), { recursive: true, force: true });
     this.containers.delete(id);
   }
@@ -445,5 +549,16 @@ export class ProcessRuntime implements Runtime {
     this.shim.close();
     for (const state of this.containers.values()) state.watcher?.close();
     this.containers.clear();
+    if ('tree' in this.cgroups) this.cgroups.tree.close();
+  }
+
+  /** Before restore: the cgroups of containers the registry does not know (a create cut short) are emptied and removed. */
+  async reconcile(known: ReadonlySet<string>): Promise<void> {
+    if (!('tree' in this.cgroups)) return;
+    const { tree } = this.cgroups;
+    for (const id of tree.ids()) {
+      const cgroup = known.has(id) ? undefined : tree.find(id);
+      if (cgroup) await removeCgroup(cgroup);
+    }
   }
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { BerthError } from '../../errors.js';
+import type { LinuxResources } from '../../types.js';
 import { readIfPresent } from '../os/os-process.js';
 import { parseJson } from './runc-cli.js';
 import { ociJson } from './oci-json.js';
@@ -11,7 +12,7 @@ const CGROUP_ROOT = '/sys/fs/cgroup';
 interface OciConfig {
   root?: { path?: string };
   mounts?: { source?: string; type?: string; options?: string[] }[];
-  linux?: { cgroupsPath?: string };
+  linux?: { cgroupsPath?: string; resources?: Record<string, unknown> };
 }
 
 /**
@@ -30,11 +31,11 @@ const isBind = (mount: { type?: string; options?: string[] }) =>
 
 /**
  * Writes the bundle runc really runs, `<dir>/bundle`: the user's config.json with
- * its relative paths (rootfs, bind sources) made absolute, and a cgroup under
- * `cgroupParent` unless the config names one. The user's bundle is never modified,
+ * its relative paths (rootfs, bind sources) made absolute, a cgroup under
+ * `cgroupParent` unless the config names one, and create's resources. The user's bundle is never modified,
  * and an edit to it after create cannot change what later execs run as.
  */
-export function writeRuntimeBundle(userBundle: string, dir: string, cgroupParent: string | undefined, id: string): string {
+export function writeRuntimeBundle(userBundle: string, dir: string, cgroupParent: string | undefined, id: string, resources?: LinuxResources): string {
   let config: OciConfig;
   try {
     config = JSON.parse(readFileSync(join(userBundle, 'config.json'), 'utf8')) as OciConfig;
@@ -45,6 +46,8 @@ export function writeRuntimeBundle(userBundle: string, dir: string, cgroupParent
   if (config.root?.path) config.root.path = absolute(config.root.path);
   for (const mount of config.mounts ?? []) if (mount.source && isBind(mount)) mount.source = absolute(mount.source);
   if (cgroupParent && !config.linux?.cgroupsPath) config.linux = { ...config.linux, cgroupsPath: `${cgroupParent}/${id}` };
+  // create's resources, as on the process runtime: each section given replaces the config's.
+  if (resources) config.linux = { ...config.linux, resources: { ...config.linux?.resources, ...resources } };
   const bundle = runtimeBundle(dir);
   mkdirSync(bundle, { recursive: true, mode: 0o700 });
   writeFileSync(join(bundle, 'config.json'), ociJson(config), { mode: 0o600 });

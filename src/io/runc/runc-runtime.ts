@@ -150,7 +150,7 @@ export class RuncRuntime implements Runtime {
     mkdirSync(join(dir, 'sockets'), { recursive: true, mode: 0o700 });
     let bundle: string;
     try {
-      bundle = writeRuntimeBundle(spec.bundle, dir, this.options.cgroupParent, id);
+      bundle = writeRuntimeBundle(spec.bundle, dir, this.options.cgroupParent, id, spec.resources);
     } catch (err) {
       rmSync(dir, { recursive: true, force: true });
       throw err;
