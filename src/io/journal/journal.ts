@@ -207,7 +207,11 @@ export class Journal {
     setImmediate(() => this.flush());
   }
 
-  /** Commits what is staged; then tells listeners and runs the after-commit callbacks, in seq order. */
+  /**
+   * Commits what is staged; then tells listeners and runs the after-commit callbacks, in seq order.
+   * Listeners (event streams among them) run first, so a promise settled by a callback resolves only
+   * after every subscriber has been handed the rows it waited for.
+   */
   flush(): void {
     this.flushScheduled = false;
     const committed = this.pending;
@@ -218,7 +222,8 @@ export class Journal {
     if (committed.length > 0) {
       this.committedSeq = committed[committed.length - 1]!.event.seq;
       const events = committed.map((staged) => staged.event);
-      for (const listener of this.listeners) listener(events);
+      // A copy: a listener added while these run (a subscribe from inside a handler) replays this batch itself.
+      for (const listener of [...this.listeners]) listener(events);
     }
     for (const fn of callbacks) fn();
   }
