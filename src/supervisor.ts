@@ -21,6 +21,7 @@ import type { Runtime } from './io/runtime.js';
 import { containerMachine, type ContainerContext } from './machines/container.machine.js';
 import type { ContainerRequest, Settlement } from './machines/requests.js';
 import { supervisorMachine, type SupervisorEvent } from './machines/supervisor.machine.js';
+import { run, runExec, stop, type Calls } from './until-exit.js';
 import {
   EVENT_TYPES,
   type BerthEvent,
@@ -34,6 +35,10 @@ import {
   type ContainerStats,
   type LinuxResources,
   type ProcessInfo,
+  type RunExecOptions,
+  type RunOptions,
+  type RunResult,
+  type StopOptions,
 } from './types.js';
 import {
   INIT,
@@ -430,6 +435,9 @@ export class Supervisor {
   async exec(id: string, options: ExecOptions): Promise<{ pid: number }> {
     validateId(id, 'container');
     const fields = optionsObject(options, 'exec options', true);
+    if (fields.timeoutMs !== undefined) {
+      throw new BerthError('invalid-spec', 'exec resolves once the process has started: use runExec(id, { ..., timeoutMs }) to wait for its exit with a time limit');
+    }
     const execId = validateId(fields.execId, 'exec');
     const spec = validateProcessFields(fields, 'exec');
     return this.request(id, (requestId) => ({ kind: 'exec', requestId, execId, spec }));
@@ -489,6 +497,58 @@ export class Supervisor {
       await this.wait(id, INIT);
     }
     return this.request(id, (requestId) => ({ kind: 'delete', requestId }));
+  }
+
+  /**
+   * Sends `signal` (default SIGTERM) to init and resolves with its exit; if init
+   * has not exited after `timeoutMs` (default 10 s), the whole container is killed
+   * with SIGKILL. A container that has already exited answers with its exit.
+   */
+  async stop(id: string, options: StopOptions = {}): Promise<ExitInfo> {
+    validateId(id, 'container');
+    const fields = optionsObject(options, 'stop options');
+    const signal = fields.signal === undefined ? 'SIGTERM' : resolveSignal(fields.signal).name;
+    const timeoutMs = fields.timeoutMs === undefined ? 10_000 : integerIn(fields.timeoutMs, 'timeoutMs', 0, MAX_TIMER_MS);
+    return stop(this.calls(), id, signal, timeoutMs);
+  }
+
+  /**
+   * create, start, wait for the exit and, with `remove`, delete, in one call.
+   * Past `timeoutMs` (counted from the start) the container is killed and its
+   * exit, journaled once, says `reason: 'timeout'`. A container whose start fails
+   * is deleted, so a failed run leaves nothing.
+   */
+  async run(options: RunOptions): Promise<RunResult> {
+    const { timeoutMs, remove, ...create } = optionsObject(options, 'run options', true);
+    if (timeoutMs !== undefined) integerIn(timeoutMs, 'timeoutMs', 1, MAX_TIMER_MS);
+    optionalBoolean(remove, 'remove');
+    return run(this.calls(), create as unknown as CreateOptions, timeoutMs as number | undefined, remove === true);
+  }
+
+  /**
+   * exec, then wait for the exec's exit (containerd's exec-sync). Past `timeoutMs`
+   * the exec is killed and its exit says `reason: 'timeout'`.
+   */
+  async runExec(id: string, options: RunExecOptions): Promise<RunResult> {
+    const { timeoutMs, ...exec } = optionsObject(options, 'runExec options', true);
+    if (timeoutMs !== undefined) integerIn(timeoutMs, 'timeoutMs', 1, MAX_TIMER_MS);
+    return runExec(this.calls(), id, exec as unknown as ExecOptions, timeoutMs as number | undefined);
+  }
+
+  /** What stop, run and runExec are built from: the public calls, and a kill that gives its exit a reason. */
+  private calls(): Calls {
+    return {
+      create: (options) => this.create(options),
+      start: (id) => this.start(id),
+      exec: (id, options) => this.exec(id, options),
+      signal: (id, processId, signal) => this.signal(id, processId, signal),
+      wait: (id, processId) => this.wait(id, processId),
+      delete: (id) => this.delete(id),
+      get: (id) => this.get(id),
+      kill: (id, processId, reason) =>
+        this.request(id, (requestId) => ({ kind: 'signal', requestId, processId, signal: resolveSignal('SIGKILL'), reason })),
+      cleanupFailed: (err, id) => this.logger.warn({ err, id }, 'a container whose run failed could not be deleted'),
+    };
   }
 
   /** Resolves with the process's exit once it is journaled (at once if it already is). */
