@@ -1,4 +1,5 @@
 import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { pino, type Logger } from 'pino';
 import { defer, type Observable } from 'rxjs';
 import { createInspector } from '@statelyai/inspect';
@@ -17,6 +18,7 @@ import { RuncRuntime } from './io/runc/runc-runtime.js';
 import { StateLock, unusableStateDir } from './io/os/state-lock.js';
 import { prepareStateDir } from './io/os/state-dir.js';
 import { InspectorRelay, type RelayOptions } from './io/inspect/inspector-relay.js';
+import { SupervisorMetrics } from './io/metrics/supervisor-metrics.js';
 import type { Runtime } from './io/runtime.js';
 import { containerMachine, type ContainerContext } from './machines/container.machine.js';
 import type { ContainerRequest, Settlement } from './machines/requests.js';
@@ -95,11 +97,20 @@ export interface SupervisorOptions {
    * default, and free when off.
    */
   inspect?: boolean | RelayOptions;
+  /**
+   * Prometheus metrics for `metrics()`, in a registry of this supervisor's own.
+   * On by default; `false` turns them off. `{ processMetrics: true }` adds the
+   * Node process's own (CPU, memory, fds, event-loop lag), collected once per
+   * process whichever supervisors ask.
+   */
+  metrics?: boolean | { processMetrics?: boolean };
 }
 
 interface Pending {
   resolve: (value: unknown) => void;
   reject: (error: BerthError) => void;
+  /** Times the call for its metric, if it has one; called when it succeeds. */
+  succeeded?: () => void;
 }
 
 const ALIVE = new Set(['running', 'paused', 'stopping']);
@@ -168,7 +179,8 @@ function checkOpenOptions(value: unknown): SupervisorOptions {
   if (options.retainCount !== undefined) integerIn(options.retainCount, 'retainCount', 0, Number.MAX_SAFE_INTEGER);
   if (options.startTimeoutMs !== undefined) integerIn(options.startTimeoutMs, 'startTimeoutMs', 1, MAX_TIMER_MS);
   for (const key of ['runcPath', 'conmonPath', 'cgroupParent'] as const) if (options[key] !== undefined) osString(options[key], key);
-  const { cgroupParent, runtimeArgs, logger, inspect } = options;
+  const { cgroupParent, runtimeArgs, logger, inspect, metrics } = options;
+  if (typeof metrics !== 'boolean') optionalBoolean(optionsObject(metrics, 'metrics').processMetrics, 'metrics.processMetrics');
   if (typeof cgroupParent === 'string' && (!cgroupParent.startsWith('/') || cgroupParent.split('/').includes('..'))) {
     throw new BerthError('invalid-spec', `cgroupParent must be an absolute cgroup path without '..', not ${shown(cgroupParent)}`);
   }
@@ -230,6 +242,7 @@ export class Supervisor {
     readonly stateDir: string,
     private readonly lock: StateLock,
     private readonly relay?: InspectorRelay,
+    private readonly instruments?: SupervisorMetrics,
   ) {}
 
   /** With `inspect`: the page for the hosted Stately inspector (needs internet in the browser). */
@@ -251,6 +264,7 @@ export class Supervisor {
   }
 
   private static async openChecked(options: SupervisorOptions): Promise<Supervisor> {
+    const began = performance.now();
     const retainCount = options.retainCount ?? 500;
     const stateDir = resolve(options.stateDir);
     const logger = options.logger ?? pino({ name: 'berth', level: 'warn' }, pino.destination(2));
@@ -265,7 +279,11 @@ export class Supervisor {
     try {
       runtime = createRuntime(options, stateDir, logger);
       relay = options.inspect ? await InspectorRelay.start(options.inspect === true ? {} : options.inspect) : undefined;
-      return await Supervisor.restore(stateDir, lock, logger, retainCount, options.runtime ?? 'process', runtime, relay, options.recover === true);
+      const { metrics = true } = options;
+      const wanted = metrics === false ? undefined : { processMetrics: metrics !== true && metrics.processMetrics === true };
+      const sv = await Supervisor.restore(stateDir, lock, logger, retainCount, options.runtime ?? 'process', runtime, relay, options.recover === true, wanted);
+      sv.instruments?.restored((performance.now() - began) / 1000);
+      return sv;
     } catch (err) {
       await relay?.stop();
       await runtime?.close();
@@ -288,12 +306,13 @@ export class Supervisor {
     runtime: Runtime,
     relay: InspectorRelay | undefined,
     recover: boolean,
+    metrics: { processMetrics: boolean } | undefined,
   ): Promise<Supervisor> {
     const journal = new Journal(join(stateDir, 'journal.db'), retainCount);
     try {
       journal.claimRuntime(runtimeName);
       if (journal.behind) logger.warn(journal.behind, 'the journal ends below a seq already published (put back from a backup?): seq goes on above it, leaving a gap');
-      return await Supervisor.adopt(journal, stateDir, lock, logger, runtime, relay, recover);
+      return await Supervisor.adopt(journal, stateDir, lock, logger, runtime, relay, recover, metrics);
     } catch (err) {
       journal.abandon();
       throw err;
@@ -308,6 +327,7 @@ export class Supervisor {
     runtime: Runtime,
     relay: InspectorRelay | undefined,
     recover: boolean,
+    metrics: { processMetrics: boolean } | undefined,
   ): Promise<Supervisor> {
     journal.onFailure((err) => logger.error({ err }, 'journal commits fail: rows are kept in memory and retried'));
     // Stately's converter, delivering straight to our relay: no WebSocket client, no retry loop to outlive us.
@@ -319,6 +339,12 @@ export class Supervisor {
           relay.broadcast(row);
         }
       });
+    }
+    let supervisor: Supervisor | undefined;
+    const instruments = metrics && new SupervisorMetrics({ containers: () => supervisor!.list(), journalRows: () => journal.count() }, metrics.processMetrics);
+    if (instruments) {
+      journal.onCommit((events) => instruments.journaled(events));
+      journal.onStore((seconds) => instruments.committed(seconds));
     }
     const containersDir = join(stateDir, 'containers');
     const found = journal.fresh ? findContainers(runtime, containersDir) : [];
@@ -333,7 +359,6 @@ export class Supervisor {
     const quarantined = quarantineUnknown(containersDir, known);
     const restored = new Map(stored.map((c) => [c.id, runtime.restore(c)]));
 
-    let supervisor: Supervisor | undefined;
     const machine = supervisorMachine.provide({
       actors: { container: containerMachine.provide({ actors: { runOp: runOpOver(runtime) } }) },
       actions: {
@@ -345,7 +370,7 @@ export class Supervisor {
       },
     });
     const actor = createActor(machine, { id: 'supervisor', ...(inspector ? { inspect: inspector.inspect } : {}) });
-    supervisor = new Supervisor(journal, runtime, actor, logger, stateDir, lock, relay);
+    supervisor = new Supervisor(journal, runtime, actor, logger, stateDir, lock, relay, instruments);
     runtime.onExit((id, processId, exit) => actor.send({ type: 'EXITED', id, processId, exit }));
     runtime.onOom((id) => actor.send({ type: 'OOM', id }));
     actor.subscribe({ error: (err) => logger.error({ err }, 'supervisor actor failed') });
@@ -387,7 +412,10 @@ export class Supervisor {
     if (!pending) return;
     this.pending.delete(settlement.requestId);
     if (settlement.error) pending.reject(fromErrorData(settlement.error));
-    else pending.resolve(settlement.value);
+    else {
+      pending.succeeded?.();
+      pending.resolve(settlement.value);
+    }
   }
 
   private call<T>(event: (requestId: number) => SupervisorEvent): Promise<T> {
@@ -399,9 +427,12 @@ export class Supervisor {
 
   private send<T>(event: (requestId: number) => SupervisorEvent): Promise<T> {
     const requestId = this.nextRequestId++;
+    const sent = event(requestId);
+    const call = sent.type === 'REQUEST' ? sent.request.kind : sent.type.toLowerCase();
+    const succeeded = this.instruments?.startCall(call);
     return new Promise<T>((resolvePromise, reject) => {
-      this.pending.set(requestId, { resolve: resolvePromise as (value: unknown) => void, reject });
-      this.actor.send(event(requestId));
+      this.pending.set(requestId, { resolve: resolvePromise as (value: unknown) => void, reject, ...(succeeded ? { succeeded } : {}) });
+      this.actor.send(sent);
     });
   }
 
@@ -650,7 +681,19 @@ export class Supervisor {
     if (query.storedOnly && query.after === undefined && query.since === undefined) {
       throw new BerthError('invalid-spec', 'storedOnly needs a cursor: pass after (a seq) or since (a Date)');
     }
-    return eventStream(this.journal, query);
+    const stream = eventStream(this.journal, query);
+    return this.instruments ? this.instruments.counted(stream) : stream;
+  }
+
+  /**
+   * The Prometheus text exposition of this supervisor's metrics (see the README's
+   * Metrics section): call latencies, containers by status, exits by class,
+   * journal commits. `unsupported` if the supervisor was opened with `metrics: false`.
+   */
+  async metrics(): Promise<string> {
+    if (this.closing) throw new BerthError('closed', 'the supervisor is closed');
+    if (!this.instruments) throw new BerthError('unsupported', 'metrics are off: open the supervisor without metrics: false');
+    return this.instruments.text();
   }
 
   /** Seq of the newest committed journal row. */

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Supervisor, type SupervisorOptions } from '../supervisor.js';
 import { serveConnection } from './daemon-connection.js';
+import { serveMetrics, type MetricsAddress } from './metrics-server.js';
 import { SOCKET_NAME } from './protocol/messages.js';
 
 /**
@@ -11,11 +12,22 @@ import { SOCKET_NAME } from './protocol/messages.js';
  * the state dir. On SIGTERM or SIGINT it closes and leaves the containers
  * running, as containerd did.
  */
-export async function runDaemon(options: SupervisorOptions, logger: Logger): Promise<() => Promise<void>> {
-  const sv = await Supervisor.open(options);
-  const stopServing = await serveSocket(sv, logger);
+export async function runDaemon(options: SupervisorOptions, logger: Logger, metricsAddress?: MetricsAddress): Promise<() => Promise<void>> {
+  // The daemon is its process's only supervisor: with an endpoint, the process's own metrics belong there too.
+  const sv = await Supervisor.open({ ...options, metrics: { processMetrics: metricsAddress !== undefined } });
+  let stopMetrics: (() => Promise<void>) | undefined;
+  let stopServing: () => Promise<void>;
+  try {
+    if (metricsAddress) stopMetrics = await serveMetrics(sv, metricsAddress, logger);
+    stopServing = await serveSocket(sv, logger);
+  } catch (err) {
+    await stopMetrics?.();
+    await sv.close({ leaveRunning: true });
+    throw err;
+  }
   logger.info({ viewer: sv.viewerUrl }, 'berth daemon ready');
   return async () => {
+    await stopMetrics?.();
     await stopServing();
     await sv.close({ leaveRunning: true });
   };
