@@ -340,12 +340,6 @@ export class Supervisor {
         }
       });
     }
-    let supervisor: Supervisor | undefined;
-    const instruments = metrics && new SupervisorMetrics({ containers: () => supervisor!.list(), journalRows: () => journal.count() }, metrics.processMetrics);
-    if (instruments) {
-      journal.onCommit((events) => instruments.journaled(events));
-      journal.onStore((seconds) => instruments.committed(seconds));
-    }
     const containersDir = join(stateDir, 'containers');
     const found = journal.fresh ? findContainers(runtime, containersDir) : [];
     if (found.length > 0) {
@@ -359,6 +353,12 @@ export class Supervisor {
     const quarantined = quarantineUnknown(containersDir, known);
     const restored = new Map(stored.map((c) => [c.id, runtime.restore(c)]));
 
+    let supervisor: Supervisor | undefined;
+    const instruments = metrics && new SupervisorMetrics({ containers: () => supervisor!.list(), journalRows: () => journal.count() }, metrics.processMetrics);
+    if (instruments) {
+      journal.onCommit((events) => instruments.journaled(events));
+      journal.onStore((seconds) => instruments.committed(seconds));
+    }
     const machine = supervisorMachine.provide({
       actors: { container: containerMachine.provide({ actors: { runOp: runOpOver(runtime) } }) },
       actions: {
