@@ -18,7 +18,7 @@ import { RuncRuntime } from './io/runc/runc-runtime.js';
 import { StateLock, unusableStateDir } from './io/os/state-lock.js';
 import { prepareStateDir } from './io/os/state-dir.js';
 import { InspectorRelay, type RelayOptions } from './io/inspect/inspector-relay.js';
-import { SupervisorMetrics } from './io/metrics/supervisor-metrics.js';
+import type { SupervisorMetrics } from './io/metrics/supervisor-metrics.js';
 import type { Runtime } from './io/runtime.js';
 import { containerMachine, type ContainerContext } from './machines/container.machine.js';
 import type { ContainerRequest, Settlement } from './machines/requests.js';
@@ -99,9 +99,9 @@ export interface SupervisorOptions {
   inspect?: boolean | RelayOptions;
   /**
    * Prometheus metrics for `metrics()`, in a registry of this supervisor's own.
-   * On by default; `false` turns them off. `{ processMetrics: true }` adds the
-   * Node process's own (CPU, memory, fds, event-loop lag), collected once per
-   * process whichever supervisors ask.
+   * Off by default (prom-client is then never loaded). `{ processMetrics: true }`
+   * adds the Node process's own (CPU, memory, fds, event-loop lag), collected
+   * once per process whichever supervisors ask.
    */
   metrics?: boolean | { processMetrics?: boolean };
 }
@@ -279,9 +279,10 @@ export class Supervisor {
     try {
       runtime = createRuntime(options, stateDir, logger);
       relay = options.inspect ? await InspectorRelay.start(options.inspect === true ? {} : options.inspect) : undefined;
-      const { metrics = true } = options;
-      const wanted = metrics === false ? undefined : { processMetrics: metrics !== true && metrics.processMetrics === true };
-      const sv = await Supervisor.restore(stateDir, lock, logger, retainCount, options.runtime ?? 'process', runtime, relay, options.recover === true, wanted);
+      const { metrics = false } = options;
+      // Loaded only when asked for: prom-client takes a while to load.
+      const instruments = metrics === false ? undefined : new (await import('./io/metrics/supervisor-metrics.js')).SupervisorMetrics(metrics !== true && metrics.processMetrics === true);
+      const sv = await Supervisor.restore(stateDir, lock, logger, retainCount, options.runtime ?? 'process', runtime, relay, options.recover === true, instruments);
       sv.instruments?.restored((performance.now() - began) / 1000);
       return sv;
     } catch (err) {
@@ -306,13 +307,13 @@ export class Supervisor {
     runtime: Runtime,
     relay: InspectorRelay | undefined,
     recover: boolean,
-    metrics: { processMetrics: boolean } | undefined,
+    instruments: SupervisorMetrics | undefined,
   ): Promise<Supervisor> {
     const journal = new Journal(join(stateDir, 'journal.db'), retainCount);
     try {
       journal.claimRuntime(runtimeName);
       if (journal.behind) logger.warn(journal.behind, 'the journal ends below a seq already published (put back from a backup?): seq goes on above it, leaving a gap');
-      return await Supervisor.adopt(journal, stateDir, lock, logger, runtime, relay, recover, metrics);
+      return await Supervisor.adopt(journal, stateDir, lock, logger, runtime, relay, recover, instruments);
     } catch (err) {
       journal.abandon();
       throw err;
@@ -327,7 +328,7 @@ export class Supervisor {
     runtime: Runtime,
     relay: InspectorRelay | undefined,
     recover: boolean,
-    metrics: { processMetrics: boolean } | undefined,
+    instruments: SupervisorMetrics | undefined,
   ): Promise<Supervisor> {
     journal.onFailure((err) => logger.error({ err }, 'journal commits fail: rows are kept in memory and retried'));
     // Stately's converter, delivering straight to our relay: no WebSocket client, no retry loop to outlive us.
@@ -354,8 +355,8 @@ export class Supervisor {
     const restored = new Map(stored.map((c) => [c.id, runtime.restore(c)]));
 
     let supervisor: Supervisor | undefined;
-    const instruments = metrics && new SupervisorMetrics({ containers: () => supervisor!.list(), journalRows: () => journal.count() }, metrics.processMetrics);
     if (instruments) {
+      instruments.watch({ containers: () => supervisor!.list(), journalRows: () => journal.count() });
       journal.onCommit((events) => instruments.journaled(events));
       journal.onStore((seconds) => instruments.committed(seconds));
     }
@@ -688,11 +689,11 @@ export class Supervisor {
   /**
    * The Prometheus text exposition of this supervisor's metrics (see the README's
    * Metrics section): call latencies, containers by status, exits by class,
-   * journal commits. `unsupported` if the supervisor was opened with `metrics: false`.
+   * journal commits. `unsupported` unless the supervisor was opened with `metrics`.
    */
   async metrics(): Promise<string> {
     if (this.closing) throw new BerthError('closed', 'the supervisor is closed');
-    if (!this.instruments) throw new BerthError('unsupported', 'metrics are off: open the supervisor without metrics: false');
+    if (!this.instruments) throw new BerthError('unsupported', 'metrics are off: open the supervisor with metrics: true');
     return this.instruments.text();
   }
 

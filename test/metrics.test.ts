@@ -56,15 +56,15 @@ metricsSuite('metrics', () => {
   });
 
   it('two supervisors in one process keep their own metrics; process metrics only when asked; off is off', async () => {
-    const a = await openSupervisor();
+    const a = await openSupervisor({ metrics: true });
     const b = await openSupervisor({ metrics: { processMetrics: true } });
     await a.run({ id: 'x', process: { args: ['true'] } });
     expect(sample(await a.metrics(), 'berth_container_start_seconds_count')).toBe(1);
     expect(sample(await b.metrics(), 'berth_container_start_seconds_count')).toBe(0);
     expect(await a.metrics()).not.toContain('process_open_fds');
     expect(promtool(await b.metrics()).status).toBe(0);
-    const off = await openSupervisor({ metrics: false });
-    await expect(off.metrics()).rejects.toMatchObject({ code: 'unsupported' });
+    await expect((await openSupervisor()).metrics()).rejects.toMatchObject({ code: 'unsupported' });
+    await expect((await openSupervisor({ metrics: false })).metrics()).rejects.toMatchObject({ code: 'unsupported' });
     await expect(openSupervisor({ metrics: { processMetrics: 1 } as never })).rejects.toMatchObject({ code: 'invalid-spec' });
   });
 });

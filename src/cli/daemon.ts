@@ -13,8 +13,8 @@ import { SOCKET_NAME } from './protocol/messages.js';
  * running, as containerd did.
  */
 export async function runDaemon(options: SupervisorOptions, logger: Logger, metricsAddress?: MetricsAddress): Promise<() => Promise<void>> {
-  // The daemon is its process's only supervisor: with an endpoint, the process's own metrics belong there too.
-  const sv = await Supervisor.open({ ...options, metrics: { processMetrics: metricsAddress !== undefined } });
+  // The daemon is its process's only supervisor: its endpoint serves the process's own metrics too.
+  const sv = await Supervisor.open({ ...options, ...(metricsAddress ? { metrics: { processMetrics: true } } : {}) });
   let stopMetrics: (() => Promise<void>) | undefined;
   let stopServing: () => Promise<void>;
   try {

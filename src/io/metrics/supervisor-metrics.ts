@@ -59,11 +59,11 @@ export class SupervisorMetrics {
   private subscribers = 0;
   /** Exits journaled by restore happened while no supervisor ran: their delay says nothing of berth. */
   private serving = false;
+  /** Set once the supervisor exists (see `watch`); gauges read nothing before. */
+  private source: MetricsSource = { containers: () => [], journalRows: () => 0 };
 
-  constructor(
-    source: MetricsSource,
-    private readonly withProcessMetrics: boolean,
-  ) {
+  constructor(private readonly withProcessMetrics: boolean) {
+    const metrics = this;
     const registers = [this.registry];
     this.calls = Object.fromEntries(
       Object.entries(TIMED).map(([call, name]) => [
@@ -93,7 +93,7 @@ export class SupervisorMetrics {
       registers,
       collect() {
         const counts = new Map<string, number>(STATUSES.map((s) => [s, 0]));
-        for (const c of source.containers()) counts.set(c.status, (counts.get(c.status) ?? 0) + 1);
+        for (const c of metrics.source.containers()) counts.set(c.status, (counts.get(c.status) ?? 0) + 1);
         for (const [status, n] of counts) this.set({ status }, n);
       },
     });
@@ -102,10 +102,9 @@ export class SupervisorMetrics {
       help: 'Processes (inits and execs) running',
       registers,
       collect() {
-        this.set(source.containers().reduce((n, c) => n + c.processes.filter((p) => p.status === 'running').length, 0));
+        this.set(metrics.source.containers().reduce((n, c) => n + c.processes.filter((p) => p.status === 'running').length, 0));
       },
     });
-    const metrics = this;
     new Gauge({
       name: 'berth_event_subscribers',
       help: 'Event streams subscribed',
@@ -119,9 +118,14 @@ export class SupervisorMetrics {
       help: 'Rows kept in the journal',
       registers,
       collect() {
-        this.set(source.journalRows());
+        this.set(metrics.source.journalRows());
       },
     });
+  }
+
+  /** What the gauges read from now on. */
+  watch(source: MetricsSource): void {
+    this.source = source;
   }
 
   /** A timer for an API call: call the result when it has succeeded. */
