@@ -7,6 +7,7 @@ import { cpus } from 'node:os';
 import { containersBench } from './containers.bench.js';
 import { journalBench } from './journal.bench.js';
 import { lifecycleBench } from './lifecycle.bench.js';
+import { metricsBench } from './metrics.bench.js';
 import { restoreBench } from './restore.bench.js';
 import { scaleBench } from './scale.bench.js';
 import { subscribersBench } from './subscribers.bench.js';
@@ -15,6 +16,7 @@ import type { Result } from './util.js';
 const only = process.argv.slice(2);
 const benches: [string, () => Promise<Result | Result[]>][] = [
   ['lifecycle', lifecycleBench],
+  ['metrics', metricsBench],
   ['journal', journalBench],
   ['subscribers', subscribersBench],
   ['scale', scaleBench],

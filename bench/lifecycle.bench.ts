@@ -3,9 +3,21 @@ import { pino } from 'pino';
 import { Supervisor } from '../src/index.js';
 import { fmt, median, pool, scratchDir, type Result } from './util.js';
 
-const TOTAL = 400;
-const CONCURRENCY = 16;
+export const TOTAL = 400;
+export const CONCURRENCY = 16;
 const ROUNDS = 3;
+
+/** One round of TOTAL process lifecycles on `sv`, CONCURRENCY at a time; returns lifecycles per second. */
+export async function lifecycleRound(sv: Supervisor, round: string): Promise<number> {
+  const seconds = await pool(TOTAL, CONCURRENCY, async (i) => {
+    const id = `r${round}-${i}`;
+    await sv.create({ id, process: { args: ['true'] } });
+    await sv.start(id);
+    await sv.wait(id);
+    await sv.delete(id);
+  });
+  return TOTAL / seconds;
+}
 
 /** Raw child_process: spawn `true` in its own process group and wait for its exit. */
 function rawLifecycle(): Promise<void> {
@@ -26,21 +38,11 @@ export async function lifecycleBench(): Promise<Result> {
   const berthRates: number[] = [];
   const rawRates: number[] = [];
   try {
-    const berthRound = async (round: number) => {
-      const seconds = await pool(TOTAL, CONCURRENCY, async (i) => {
-        const id = `r${round}-${i}`;
-        await sv.create({ id, process: { args: ['true'] } });
-        await sv.start(id);
-        await sv.wait(id);
-        await sv.delete(id);
-      });
-      return TOTAL / seconds;
-    };
-    await berthRound(-1); // warm-up
+    await lifecycleRound(sv, 'warm-up');
     await pool(50, CONCURRENCY, rawLifecycle);
     for (let round = 0; round < ROUNDS; round++) {
       rawRates.push(TOTAL / (await pool(TOTAL, CONCURRENCY, rawLifecycle)));
-      berthRates.push(await berthRound(round));
+      berthRates.push(await lifecycleRound(sv, String(round)));
     }
   } finally {
     await sv.close();

@@ -1,4 +1,5 @@
 import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { pino, type Logger } from 'pino';
 import { defer, type Observable } from 'rxjs';
 import { createInspector } from '@statelyai/inspect';
@@ -23,11 +24,13 @@ import { StateLock, unusableStateDir } from './io/os/state-lock.js';
 import { prepareStateDir } from './io/os/state-dir.js';
 import { InspectorRelay, type RelayOptions } from './io/inspect/inspector-relay.js';
 import { restoreView, type Runtime } from './io/runtime.js';
+import type { SupervisorMetrics } from './io/metrics/supervisor-metrics.js';
 import { containerMachine, type ContainerContext } from './machines/container.machine.js';
 import { NO_RESTARTS, type RestartState } from './machines/restart-policy.js';
 import type { StoredRestarts } from './io/journal/projection.js';
 import type { ContainerRequest, Settlement } from './machines/requests.js';
 import { supervisorMachine, type SupervisorEvent } from './machines/supervisor.machine.js';
+import { run, runExec, stop, type Calls } from './until-exit.js';
 import {
   EVENT_TYPES,
   type BerthEvent,
@@ -42,6 +45,10 @@ import {
   type LinuxResources,
   type LogLimits,
   type ProcessInfo,
+  type RunExecOptions,
+  type RunOptions,
+  type RunResult,
+  type StopOptions,
 } from './types.js';
 import {
   INIT,
@@ -116,11 +123,20 @@ export interface SupervisorOptions {
   redact?: boolean;
   /** The log bounds of containers created without their own `logs` (default: unbounded). */
   logs?: LogLimits;
+  /**
+   * Prometheus metrics for `metrics()`, in a registry of this supervisor's own.
+   * Off by default (prom-client is then never loaded). `{ processMetrics: true }`
+   * adds the Node process's own (CPU, memory, fds, event-loop lag), collected
+   * once per process whichever supervisors ask.
+   */
+  metrics?: boolean | { processMetrics?: boolean };
 }
 
 interface Pending {
   resolve: (value: unknown) => void;
   reject: (error: BerthError) => void;
+  /** Times the call for its metric, if it has one; called when it succeeds. */
+  succeeded?: () => void;
 }
 
 /** What may still run, or start again (a pending restart): killed by close(), and by a forced delete. */
@@ -190,7 +206,8 @@ function checkOpenOptions(value: unknown): SupervisorOptions {
   if (options.startTimeoutMs !== undefined) integerIn(options.startTimeoutMs, 'startTimeoutMs', 1, MAX_TIMER_MS);
   if (options.runcTimeoutMs !== undefined) integerIn(options.runcTimeoutMs, 'runcTimeoutMs', 1, MAX_TIMER_MS);
   for (const key of ['runcPath', 'conmonPath', 'cgroupParent'] as const) if (options[key] !== undefined) osString(options[key], key);
-  const { cgroupParent, runtimeArgs, logger, inspect } = options;
+  const { cgroupParent, runtimeArgs, logger, inspect, metrics } = options;
+  if (typeof metrics !== 'boolean') optionalBoolean(optionsObject(metrics, 'metrics').processMetrics, 'metrics.processMetrics');
   if (typeof cgroupParent === 'string' && (!cgroupParent.startsWith('/') || cgroupParent.split('/').includes('..'))) {
     throw new BerthError('invalid-spec', `cgroupParent must be an absolute cgroup path without '..', not ${shown(cgroupParent)}`);
   }
@@ -266,6 +283,7 @@ export class Supervisor {
     readonly stateDir: string,
     private readonly lock: StateLock,
     private readonly relay?: InspectorRelay,
+    private readonly instruments?: SupervisorMetrics,
   ) {}
 
   /**
@@ -291,6 +309,7 @@ export class Supervisor {
 
   private static async openChecked(options: SupervisorOptions): Promise<Supervisor> {
     await verifyShim(DEFAULT_SHIM_PATH); // both runtimes launch through it
+    const began = performance.now();
     const retainCount = options.retainCount ?? 500;
     const stateDir = resolve(options.stateDir);
     const redact = options.redact !== false;
@@ -307,9 +326,13 @@ export class Supervisor {
     try {
       runtime = createRuntime(options, stateDir, logger);
       relay = options.inspect ? await InspectorRelay.start(options.inspect === true ? {} : options.inspect) : undefined;
-      const supervisor = await Supervisor.restore(stateDir, lock, logger, retainCount, options.runtime ?? 'process', runtime, relay, options.recover === true, redact);
-      supervisor.logDefaults = options.logs && validateLogLimits(options.logs, 'logs');
-      return supervisor;
+      const { metrics = false } = options;
+      // Loaded only when asked for: prom-client takes a while to load.
+      const instruments = metrics === false ? undefined : new (await import('./io/metrics/supervisor-metrics.js')).SupervisorMetrics(metrics !== true && metrics.processMetrics === true);
+      const sv = await Supervisor.restore(stateDir, lock, logger, retainCount, options.runtime ?? 'process', runtime, relay, options.recover === true, redact, instruments);
+      sv.logDefaults = options.logs && validateLogLimits(options.logs, 'logs');
+      sv.instruments?.restored((performance.now() - began) / 1000);
+      return sv;
     } catch (err) {
       await relay?.stop();
       await runtime?.close();
@@ -333,12 +356,13 @@ export class Supervisor {
     relay: InspectorRelay | undefined,
     recover: boolean,
     redact: boolean,
+    instruments: SupervisorMetrics | undefined,
   ): Promise<Supervisor> {
     const journal = new Journal(join(stateDir, 'journal.db'), retainCount);
     try {
       journal.claimRuntime(runtimeName);
       if (journal.behind) logger.warn(journal.behind, 'the journal ends below a seq already published (put back from a backup?): seq goes on above it, leaving a gap');
-      return await Supervisor.adopt(journal, stateDir, lock, logger, runtime, relay, recover, redact);
+      return await Supervisor.adopt(journal, stateDir, lock, logger, runtime, relay, recover, redact, instruments);
     } catch (err) {
       journal.abandon();
       throw err;
@@ -354,6 +378,7 @@ export class Supervisor {
     relay: InspectorRelay | undefined,
     recover: boolean,
     redact: boolean,
+    instruments: SupervisorMetrics | undefined,
   ): Promise<Supervisor> {
     journal.onFailure((err) => logger.error({ err }, 'journal commits fail: rows are kept in memory and retried'));
     // Stately's converter, delivering straight to our relay: no WebSocket client, no retry loop to outlive us.
@@ -381,6 +406,11 @@ export class Supervisor {
     const restored = new Map(stored.map((c) => [c.id, runtime.restore(restoreView(c))]));
 
     let supervisor: Supervisor | undefined;
+    if (instruments) {
+      instruments.watch({ containers: () => supervisor!.list(), journalRows: () => journal.count() });
+      journal.onCommit((events) => instruments.journaled(events));
+      journal.onStore((seconds) => instruments.committed(seconds));
+    }
     const machine = supervisorMachine.provide({
       actors: { container: containerMachine.provide({ actors: { runOp: runOpOver(runtime) } }) },
       actions: {
@@ -392,7 +422,7 @@ export class Supervisor {
       },
     });
     const actor = createActor(machine, { id: 'supervisor', ...(inspector ? { inspect: inspector.inspect } : {}) });
-    supervisor = new Supervisor(journal, runtime, actor, logger, stateDir, lock, relay);
+    supervisor = new Supervisor(journal, runtime, actor, logger, stateDir, lock, relay, instruments);
     runtime.onExit((id, processId, exit) => actor.send({ type: 'EXITED', id, processId, exit }));
     runtime.onOom((id) => actor.send({ type: 'OOM', id }));
     actor.subscribe({ error: (err) => logger.error({ err }, 'supervisor actor failed') });
@@ -436,7 +466,10 @@ export class Supervisor {
     if (!pending) return;
     this.pending.delete(settlement.requestId);
     if (settlement.error) pending.reject(fromErrorData(settlement.error));
-    else pending.resolve(settlement.value);
+    else {
+      pending.succeeded?.();
+      pending.resolve(settlement.value);
+    }
   }
 
   private call<T>(event: (requestId: number) => SupervisorEvent): Promise<T> {
@@ -448,9 +481,12 @@ export class Supervisor {
 
   private send<T>(event: (requestId: number) => SupervisorEvent): Promise<T> {
     const requestId = this.nextRequestId++;
+    const sent = event(requestId);
+    const call = sent.type === 'REQUEST' ? sent.request.kind : sent.type.toLowerCase();
+    const succeeded = this.instruments?.startCall(call);
     return new Promise<T>((resolvePromise, reject) => {
-      this.pending.set(requestId, { resolve: resolvePromise as (value: unknown) => void, reject });
-      this.actor.send(event(requestId));
+      this.pending.set(requestId, { resolve: resolvePromise as (value: unknown) => void, reject, ...(succeeded ? { succeeded } : {}) });
+      this.actor.send(sent);
     });
   }
 
@@ -489,6 +525,9 @@ export class Supervisor {
   async exec(id: string, options: ExecOptions): Promise<{ pid: number }> {
     validateId(id, 'container');
     const fields = optionsObject(options, 'exec options', true);
+    if (fields.timeoutMs !== undefined) {
+      throw new BerthError('invalid-spec', 'exec resolves once the process has started: use runExec(id, { ..., timeoutMs }) to wait for its exit with a time limit');
+    }
     const execId = validateId(fields.execId, 'exec');
     const spec = validateProcessFields(fields, 'exec');
     return this.request(id, (requestId) => ({ kind: 'exec', requestId, execId, spec }));
@@ -548,6 +587,58 @@ export class Supervisor {
       await this.wait(id, INIT);
     }
     return this.request(id, (requestId) => ({ kind: 'delete', requestId }));
+  }
+
+  /**
+   * Sends `signal` (default SIGTERM) to init and resolves with its exit; if init
+   * has not exited after `timeoutMs` (default 10 s), the whole container is killed
+   * with SIGKILL. A container that has already exited answers with its exit.
+   */
+  async stop(id: string, options: StopOptions = {}): Promise<ExitInfo> {
+    validateId(id, 'container');
+    const fields = optionsObject(options, 'stop options');
+    const signal = fields.signal === undefined ? 'SIGTERM' : resolveSignal(fields.signal).name;
+    const timeoutMs = fields.timeoutMs === undefined ? 10_000 : integerIn(fields.timeoutMs, 'timeoutMs', 0, MAX_TIMER_MS);
+    return stop(this.calls(), id, signal, timeoutMs);
+  }
+
+  /**
+   * create, start, wait for the exit and, with `remove`, delete, in one call.
+   * Past `timeoutMs` (counted from the start) the container is killed and its
+   * exit, journaled once, says `reason: 'timeout'`. A container whose start fails
+   * is deleted, so a failed run leaves nothing.
+   */
+  async run(options: RunOptions): Promise<RunResult> {
+    const { timeoutMs, remove, ...create } = optionsObject(options, 'run options', true);
+    if (timeoutMs !== undefined) integerIn(timeoutMs, 'timeoutMs', 1, MAX_TIMER_MS);
+    optionalBoolean(remove, 'remove');
+    return run(this.calls(), create as unknown as CreateOptions, timeoutMs as number | undefined, remove === true);
+  }
+
+  /**
+   * exec, then wait for the exec's exit (containerd's exec-sync). Past `timeoutMs`
+   * the exec is killed and its exit says `reason: 'timeout'`.
+   */
+  async runExec(id: string, options: RunExecOptions): Promise<RunResult> {
+    const { timeoutMs, ...exec } = optionsObject(options, 'runExec options', true);
+    if (timeoutMs !== undefined) integerIn(timeoutMs, 'timeoutMs', 1, MAX_TIMER_MS);
+    return runExec(this.calls(), id, exec as unknown as ExecOptions, timeoutMs as number | undefined);
+  }
+
+  /** What stop, run and runExec are built from: the public calls, and a kill that gives its exit a reason. */
+  private calls(): Calls {
+    return {
+      create: (options) => this.create(options),
+      start: (id) => this.start(id),
+      exec: (id, options) => this.exec(id, options),
+      signal: (id, processId, signal) => this.signal(id, processId, signal),
+      wait: (id, processId) => this.wait(id, processId),
+      delete: (id) => this.delete(id),
+      get: (id) => this.get(id),
+      kill: (id, processId, reason) =>
+        this.request(id, (requestId) => ({ kind: 'signal', requestId, processId, signal: resolveSignal('SIGKILL'), reason })),
+      cleanupFailed: (err, id) => this.logger.warn({ err, id }, 'a container whose run failed could not be deleted'),
+    };
   }
 
   /** Resolves with the process's exit once it is journaled (at once if it already is). */
@@ -651,7 +742,19 @@ export class Supervisor {
     if (query.storedOnly && query.after === undefined && query.since === undefined) {
       throw new BerthError('invalid-spec', 'storedOnly needs a cursor: pass after (a seq) or since (a Date)');
     }
-    return eventStream(this.journal, query);
+    const stream = eventStream(this.journal, query);
+    return this.instruments ? this.instruments.counted(stream) : stream;
+  }
+
+  /**
+   * The Prometheus text exposition of this supervisor's metrics (see the README's
+   * Metrics section): call latencies, containers by status, exits by class,
+   * journal commits. `unsupported` unless the supervisor was opened with `metrics`.
+   */
+  async metrics(): Promise<string> {
+    if (this.closing) throw new BerthError('closed', 'the supervisor is closed');
+    if (!this.instruments) throw new BerthError('unsupported', 'metrics are off: open the supervisor with metrics: true');
+    return this.instruments.text();
   }
 
   /** Seq of the newest committed journal row. */

@@ -262,3 +262,28 @@ export interface CheckpointOptions {
   /** How long `runc checkpoint` (CRIU dumping the container's memory) may take before it is killed. Default 10 min. */
   timeoutMs?: number;
 }
+
+export interface StopOptions {
+  /** Sent to init first. Default 'SIGTERM'. */
+  signal?: string | number;
+  /** How long init has to exit before the whole container is killed with SIGKILL. Default 10,000. */
+  timeoutMs?: number;
+}
+
+export interface RunOptions extends CreateOptions {
+  /** From the start on: when it runs out, the container is killed and its exit says `reason: 'timeout'`. */
+  timeoutMs?: number;
+  /** Delete the container once it has exited (also after a timeout). */
+  remove?: boolean;
+}
+
+export interface RunExecOptions extends ExecOptions {
+  /** When it runs out, the exec is killed and its exit says `reason: 'timeout'`. */
+  timeoutMs?: number;
+}
+
+/** How a process `run` or `runExec` started ended. */
+export interface RunResult {
+  pid: number;
+  exit: ExitInfo;
+}

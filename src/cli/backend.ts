@@ -1,6 +1,6 @@
 import type { Observable } from 'rxjs';
 import type { Supervisor } from '../supervisor.js';
-import type { BerthEvent, ContainerInfo, CreateOptions, EventsQuery, ExecOptions, ExitInfo } from '../types.js';
+import type { BerthEvent, ContainerInfo, CreateOptions, EventsQuery, ExecOptions, ExitInfo, StopOptions } from '../types.js';
 
 /** What the CLI needs from a supervisor, whether it runs in this process or in `berth daemon`. */
 export interface Backend {
@@ -12,6 +12,7 @@ export interface Backend {
   resume(id: string): Promise<void>;
   delete(id: string, options?: { force?: boolean }): Promise<void>;
   wait(id: string, processId?: string): Promise<ExitInfo>;
+  stop(id: string, options?: StopOptions): Promise<ExitInfo>;
   list(): Promise<ContainerInfo[]>;
   get(id: string): Promise<ContainerInfo>;
   logs(id: string, processId?: string, options?: { tailBytes?: number }): Promise<string>;
@@ -22,7 +23,7 @@ export interface Backend {
 }
 
 /** The methods a daemon serves, by name (everything but the streaming `events` and `close`). */
-export const RPC_METHODS = ['create', 'start', 'exec', 'signal', 'pause', 'resume', 'delete', 'wait', 'list', 'get', 'logs', 'viewerUrl'] as const;
+export const RPC_METHODS = ['create', 'start', 'exec', 'signal', 'pause', 'resume', 'delete', 'wait', 'stop', 'list', 'get', 'logs', 'viewerUrl'] as const;
 export type RpcMethod = (typeof RPC_METHODS)[number];
 
 /** Runs one of those methods on an open supervisor: for a daemon's client, or for a command that opened the state dir itself. */

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { withoutToken } from '../io/inspect/relay-access.js';
 import { Supervisor, type SupervisorOptions } from '../supervisor.js';
 import { serveConnection } from './daemon-connection.js';
+import { serveMetrics, type MetricsAddress } from './metrics-server.js';
 import { SOCKET_NAME } from './protocol/messages.js';
 
 /**
@@ -12,11 +13,22 @@ import { SOCKET_NAME } from './protocol/messages.js';
  * the state dir. On SIGTERM or SIGINT it closes and leaves the containers
  * running, as containerd did.
  */
-export async function runDaemon(options: SupervisorOptions, logger: Logger): Promise<() => Promise<void>> {
-  const sv = await Supervisor.open(options);
-  const stopServing = await serveSocket(sv, logger);
+export async function runDaemon(options: SupervisorOptions, logger: Logger, metricsAddress?: MetricsAddress): Promise<() => Promise<void>> {
+  // The daemon is its process's only supervisor: its endpoint serves the process's own metrics too.
+  const sv = await Supervisor.open({ ...options, ...(metricsAddress ? { metrics: { processMetrics: true } } : {}) });
+  let stopMetrics: (() => Promise<void>) | undefined;
+  let stopServing: () => Promise<void>;
+  try {
+    if (metricsAddress) stopMetrics = await serveMetrics(sv, metricsAddress, logger);
+    stopServing = await serveSocket(sv, logger);
+  } catch (err) {
+    await stopMetrics?.();
+    await sv.close({ leaveRunning: true });
+    throw err;
+  }
   logger.info({ viewer: sv.viewerUrl && withoutToken(sv.viewerUrl) }, 'berth daemon ready'); // `berth viewer` gives it whole
   return async () => {
+    await stopMetrics?.();
     await stopServing();
     await sv.close({ leaveRunning: true });
   };

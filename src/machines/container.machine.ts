@@ -125,6 +125,12 @@ function exitEntry(id: string, processId: string, exit: ExitInfo): JournalEntry 
   };
 }
 
+/** The exit as published: one caused by a kill berth made for a reason (a timeout) says so. */
+function explained(proc: ProcessRecord | undefined, exit: ExitInfo): ExitInfo {
+  const kill = proc?.killedFor;
+  return kill && exit.reason === undefined && exit.status === kill.status ? { ...exit, reason: kill.reason } : exit;
+}
+
 function withExit(processes: Record<string, ProcessRecord>, processId: string, exit: ExitInfo): Record<string, ProcessRecord> {
   return { ...processes, [processId]: { status: 'exited', pid: processes[processId]?.pid, exit } };
 }
@@ -214,6 +220,12 @@ export const containerMachine = setup({
     /** An exec gets its process actor (and record) before the runtime starts it. */
     beginOp: enqueueActions(({ context, enqueue }) => {
       const head = context.queue[0]!;
+      if (head.kind === 'signal' && head.reason) {
+        // Marked before the signal goes out: its exit may be reported before the signal call returns.
+        const proc = context.processes[head.processId]!;
+        const killedFor = { reason: head.reason, status: 128 + head.signal.number };
+        enqueue.assign({ processes: { ...context.processes, [head.processId]: { ...proc, killedFor } } });
+      }
       if (head.kind !== 'exec') return;
       enqueue.assign({ processes: { ...context.processes, [head.execId]: { status: 'created' } } });
       enqueue.spawnChild('process', { id: head.execId, input: { containerId: context.id, processId: head.execId } });
@@ -258,7 +270,10 @@ export const containerMachine = setup({
       const request = context.queue[0]!;
       const error = toErrorData((event as unknown as { error: unknown }).error);
       for (const message of fail(request.requestId, error)) enqueue.sendParent(message);
-      if (request.kind === 'exec') {
+      if (request.kind === 'signal' && request.reason && context.processes[request.processId]?.status === 'running') {
+        const { killedFor: _failed, ...proc } = context.processes[request.processId]!;
+        enqueue.assign({ processes: { ...context.processes, [request.processId]: proc } });
+      } else if (request.kind === 'exec') {
         const { [request.execId]: _dropped, ...rest } = context.processes;
         enqueue.assign({ processes: rest });
         enqueue.stopChild(request.execId);
@@ -269,9 +284,10 @@ export const containerMachine = setup({
       }
     }),
     publishExecExit: enqueueActions(({ context, enqueue }, params: { processId: string; exit: ExitInfo }) => {
-      enqueue.assign({ processes: withExit(context.processes, params.processId, params.exit) });
-      enqueue.sendParent(record(exitEntry(context.id, params.processId, params.exit)));
-      enqueue.sendTo(params.processId, { type: 'EXITED', exit: params.exit });
+      const exit = explained(context.processes[params.processId], params.exit);
+      enqueue.assign({ processes: withExit(context.processes, params.processId, exit) });
+      enqueue.sendParent(record(exitEntry(context.id, params.processId, exit)));
+      enqueue.sendTo(params.processId, { type: 'EXITED', exit });
     }),
     /** An exit that overtook its own start: held until the start is journaled. */
     holdExit: assign({
@@ -373,7 +389,7 @@ export const containerMachine = setup({
       enqueue.assign({ queue: [...context.queue, { kind: 'kill-execs', execIds: [] }] });
     }),
     publishInitExit: enqueueActions(({ context, enqueue }) => {
-      const exit = context.initExit!;
+      const exit = explained(context.processes[INIT], context.initExit!);
       enqueue.assign({ processes: withExit(context.processes, INIT, exit) });
       enqueue.sendParent(record(exitEntry(context.id, INIT, exit)));
       enqueue.sendTo(INIT, { type: 'EXITED', exit });

@@ -7,7 +7,8 @@ export type ContainerRequest =
   | { kind: 'create'; requestId: number }
   | { kind: 'start'; requestId: number }
   | { kind: 'exec'; requestId: number; execId: string; spec: ProcessSpec }
-  | { kind: 'signal'; requestId: number; processId: string; signal: ResolvedSignal }
+  /** With `reason`, a kill berth makes itself (a time limit): the exit it causes carries that reason. */
+  | { kind: 'signal'; requestId: number; processId: string; signal: ResolvedSignal; reason?: KillReason }
   | { kind: 'pause'; requestId: number }
   | { kind: 'resume'; requestId: number }
   | { kind: 'delete'; requestId: number }
@@ -23,6 +24,9 @@ export type ContainerRequest =
 
 export type RequestKind = ContainerRequest['kind'];
 
+/** Why berth itself killed a process: a `run` or `runExec` time limit ran out. */
+export type KillReason = 'timeout';
+
 /** What a container answers to the API call that asked for a request. */
 export type Settlement = { requestId: number; value?: unknown; error?: undefined } | { requestId: number; error: ErrorData };
 
@@ -32,6 +36,8 @@ export interface ProcessRecord {
   exit?: import('../types.js').ExitInfo;
   /** An exit learned before the start was journaled; published right after it. */
   pendingExit?: import('../types.js').ExitInfo;
+  /** A kill with a reason is under way: an exit by its signal is published with that reason. */
+  killedFor?: { reason: KillReason; status: number };
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { firstValueFrom } from 'rxjs';
 import { runDaemon } from '../daemon.js';
+import { parseMetricsAddress } from '../metrics-server.js';
 import { globals, logger } from '../program.js';
 import { stopSignal } from './shared.js';
 
@@ -9,10 +10,12 @@ export function daemonCommand(program: Command): void {
     .command('daemon')
     .description('keep a supervisor open and serve commands on <state-dir>/berth.sock (mode 0600)')
     .option('--inspect', 'also serve the live viewer (loopback)')
-    .action(async (flags: { inspect?: boolean }) => {
+    .option('--metrics-address <host:port>', 'serve Prometheus metrics at http://<host:port>/metrics (e.g. 127.0.0.1:9464)')
+    .action(async (flags: { inspect?: boolean; metricsAddress?: string }) => {
       const { stateDir, runtime, logLevel } = globals();
+      const metricsAddress = flags.metricsAddress === undefined ? undefined : parseMetricsAddress(flags.metricsAddress);
       const log = logger(logLevel === 'warn' ? 'info' : logLevel);
-      const stop = await runDaemon({ stateDir, runtime, logger: log, inspect: flags.inspect }, log);
+      const stop = await runDaemon({ stateDir, runtime, logger: log, inspect: flags.inspect }, log, metricsAddress);
       if (globals().json) console.log(JSON.stringify({ ready: true, pid: process.pid }));
       await firstValueFrom(stopSignal());
       await stop();

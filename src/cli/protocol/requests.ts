@@ -27,6 +27,7 @@ const METHODS = {
   resume: args(string),
   delete: args(string, optional(record({ force: optional(boolean) }))),
   wait: args(string, optional(string)),
+  stop: args(string, optional(record({ signal: optional(stringOrInteger), timeoutMs: optional(count) }))),
   list: args(),
   get: args(string),
   logs: args(string, optional(string), optional(record({ tailBytes: optional(count) }))),

@@ -8,8 +8,11 @@ import type { Journal } from './journal.js';
  * at the seam: the replay query and the live hook are taken in one synchronous
  * step, so every later commit carries a higher seq than the replay's last row.
  *
- * Each subscriber has its own unbounded queue, drained on its own turn of the
- * event loop: a slow subscriber delays nobody else and loses nothing.
+ * Each subscriber has its own unbounded queue, so it loses nothing. The replay is
+ * delivered on a later turn of the event loop; live rows are handed over as
+ * they are committed, before the commit settles any promise: once a call that
+ * journaled resolves, every live subscriber already has its row, even one
+ * that unsubscribes right after the await.
  */
 export function eventStream(journal: Journal, query: EventsQuery): Observable<BerthEvent> {
   return new Observable<BerthEvent>((subscriber) => {
@@ -39,13 +42,16 @@ export function eventStream(journal: Journal, query: EventsQuery): Observable<Be
     let done = query.storedOnly === true;
     let scheduled = false;
 
-    const drain = (): void => {
-      scheduled = false;
+    const deliver = (): void => {
       const batch = queue.splice(0, queue.length);
       for (const event of batch) {
         if (subscriber.closed) return;
         subscriber.next(event);
       }
+    };
+    const drain = (): void => {
+      scheduled = false;
+      deliver();
       if (done) subscriber.complete();
     };
     const schedule = (): void => {
@@ -58,7 +64,7 @@ export function eventStream(journal: Journal, query: EventsQuery): Observable<Be
       ? () => {}
       : journal.onCommit((events) => {
           for (const event of events) if (matches(event)) queue.push(event);
-          if (queue.length > 0) schedule();
+          if (queue.length > 0) deliver();
         });
     const unhookClose = journal.onClose(() => {
       done = true;

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { BerthError } from '../../errors.js';
 import { createPrivateFile } from '../os/private-file.js';
 import type { BerthEvent, ContainerDetail, EventType, JournalEntry } from '../../types.js';
@@ -117,6 +118,7 @@ export class Journal {
   private readonly listeners = new Set<(events: readonly BerthEvent[]) => void>();
   private readonly closeListeners = new Set<() => void>();
   private readonly failureListeners = new Set<(err: BerthError) => void>();
+  private readonly storeListeners = new Set<(seconds: number) => void>();
 
   /** Opens (creating if missing) the journal at `path`, checking its integrity; its seq mark lives beside it. */
   constructor(
@@ -214,7 +216,11 @@ export class Journal {
     setImmediate(() => this.flush());
   }
 
-  /** Commits what is staged; then tells listeners and runs the after-commit callbacks, in seq order. */
+  /**
+   * Commits what is staged; then tells listeners and runs the after-commit callbacks, in seq order.
+   * Listeners (event streams among them) run first, so a promise settled by a callback resolves only
+   * after every subscriber has been handed the rows it waited for.
+   */
   flush(): void {
     this.flushScheduled = false;
     const committed = this.pending;
@@ -225,7 +231,8 @@ export class Journal {
     if (committed.length > 0) {
       this.committedSeq = committed[committed.length - 1]!.event.seq;
       const events = committed.map((staged) => staged.event);
-      for (const listener of this.listeners) listener(events);
+      // A copy: a listener added while these run (a subscribe from inside a handler) replays this batch itself.
+      for (const listener of [...this.listeners]) listener(events);
     }
     for (const fn of callbacks) fn();
   }
@@ -236,6 +243,8 @@ export class Journal {
    */
   private commit(batch: readonly Staged[]): boolean {
     const last = batch[batch.length - 1]!.event.seq;
+    const began = performance.now();
+    let storedIn: number | undefined;
     try {
       const unstored = batch.filter(({ event }) => event.seq > this.storedSeq);
       if (unstored.length > 0) {
@@ -245,6 +254,7 @@ export class Journal {
         this.storedSeq = last;
       }
       this.mark.publish(last);
+      if (unstored.length > 0) storedIn = (performance.now() - began) / 1000;
     } catch (err) {
       const first = this.writeFailure === undefined;
       this.writeFailure = journalError(err, this.path);
@@ -258,6 +268,7 @@ export class Journal {
     this.writeFailure = undefined;
     clearTimeout(this.retry);
     this.retry = undefined;
+    if (storedIn !== undefined) for (const listener of this.storeListeners) listener(storedIn);
     return true;
   }
 
@@ -290,6 +301,12 @@ export class Journal {
   onFailure(listener: (err: BerthError) => void): () => void {
     this.failureListeners.add(listener);
     return () => this.failureListeners.delete(listener);
+  }
+
+  /** Called with how long each successful commit of new rows took (seq mark included), in seconds. */
+  onStore(listener: (seconds: number) => void): () => void {
+    this.storeListeners.add(listener);
+    return () => this.storeListeners.delete(listener);
   }
 
   /** Called with every committed batch, in seq order. */
@@ -383,6 +400,7 @@ export class Journal {
     }
     this.db.close();
     this.failureListeners.clear();
+    this.storeListeners.clear();
     for (const listener of this.closeListeners) listener();
     this.closeListeners.clear();
     this.listeners.clear();
