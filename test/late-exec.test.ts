@@ -1,4 +1,4 @@
-import { cpSync, writeFileSync } from 'node:fs';
+import { cpSync, lstatSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { currentAttempt } from '../src/io/runc/monitor-records.js';
@@ -19,7 +19,9 @@ const leaveLateExec = {
   runc(containerDir: string, from: string, to: string): void {
     const attempt = currentAttempt(containerDir, from)!;
     const token = attempt.dir.slice(attempt.dir.lastIndexOf('.') + 1);
-    cpSync(attempt.dir, join(containerDir, `${to}.${token}`), { recursive: true });
+    // Its records only: the fifo and socket there are its conmon's, not something a copy could carry.
+    const record = (path: string) => !lstatSync(path).isFIFO() && !lstatSync(path).isSocket();
+    cpSync(attempt.dir, join(containerDir, `${to}.${token}`), { recursive: true, filter: record });
     writeFileSync(join(containerDir, `${to}.attempt`), `${token}\n`, { mode: 0o600 });
   },
 };

@@ -141,6 +141,7 @@ for (const runtime of RUNTIMES) {
       rmSync(join(sv.stateDir, 'containers', 'broken'), { recursive: true, force: true }); // nothing to start init in
       expect(await waited).toMatchObject({ status: 1 });
       await until(sv, 'exited', () => sv.get('broken').status === 'exited');
+      await until(sv, 'the end of the policy journaled', () => sv.lastSeq >= 5);
       const events = await storedEvents(sv, { id: 'broken' });
       expect(brief(events)).toEqual(['create', 'start-container:init', 'exit:init=1', 'restart:init', 'restart:init']);
       expect(events[4]).toMatchObject({ to: 'exited', reason: expect.stringMatching(/^restart failed: /) });

@@ -40,8 +40,10 @@ describe.skipIf(!UNIFIED || process.getuid?.() !== 0)('a cgroup v2 (root)', () =
   it('freezes and thaws its processes, and removing it kills them all, setsid ones included', async () => {
     const dir = testCgroup();
     const cgroup = cgroupV2(UNIFIED!).open([dir]);
-    const child = spawn('sh', ['-c', 'setsid sleep 30 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
-    writeFileSync(join(dir, 'cgroup.procs'), String(child.pid)); // before it forks: its grandchild is born inside
+    // It forks only once told to, after it joined: its grandchild is born inside.
+    const child = spawn('sh', ['-c', 'read go; setsid sleep 30 & echo $!; exec sleep 30'], { stdio: ['pipe', 'pipe', 'ignore'] });
+    writeFileSync(join(dir, 'cgroup.procs'), String(child.pid));
+    child.stdin.write('go\n');
     const grandchild = await new Promise<number>((done) => child.stdout.once('data', (line: Buffer) => done(Number(line.toString()))));
     expect(cgroup.pids().sort()).toEqual([child.pid!, grandchild].sort());
     await cgroup.setFrozen(true);

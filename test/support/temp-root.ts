@@ -7,7 +7,7 @@
  * test that did not clean up (tempDir() in test/helpers.ts removes its own), and
  * fails the run after the root is removed.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -17,6 +17,8 @@ const shared = (name: string) => name === SHARED || /^tsx-\d+$/.test(name);
 
 export default function setup(): () => void {
   const root = mkdtempSync(join(tmpdir(), 'berth-run-'));
+  // As /tmp itself: tests that run a supervisor as an unprivileged user (nobody) need to make their dirs in it.
+  chmodSync(root, 0o1777);
   const before = process.env.TMPDIR;
   process.env.TMPDIR = root;
   process.env.BERTH_TEST_ROOTFS = join(root, SHARED);

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { BerthError } from '../../errors.js';
@@ -53,4 +53,9 @@ export async function makeContainerCgroup(tree: CgroupTree, id: string, dir: str
 export function recordedCgroup(tree: CgroupTree, id: string, dir: string): ContainerCgroup | undefined {
   const listed = readIfPresent(join(dir, CGROUPS_FILE))?.split('\n').filter(Boolean);
   return listed ? tree.at(listed) : tree.find(id);
+}
+
+/** Whether the container was made with a cgroup (its dir lists one), even if that cgroup is gone with its exited init. */
+export function hadCgroup(dir: string): boolean {
+  return existsSync(join(dir, CGROUPS_FILE));
 }

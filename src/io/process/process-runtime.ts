@@ -29,7 +29,7 @@ import type { StoredContainer } from '../journal/projection.js';
 import type { LogFile } from '../os/process-log.js';
 import type { Logger } from 'pino';
 import { removeCgroup, type ContainerCgroup } from '../os/cgroup.js';
-import { checkResources, makeContainerCgroup, recordedCgroup, type Cgroups } from './container-cgroups.js';
+import { checkResources, hadCgroup, makeContainerCgroup, recordedCgroup, type Cgroups } from './container-cgroups.js';
 
 interface LiveProcess {
   /** Leader of the process's own group (0 until it has started), and its start time: signals go only to that very process. */
@@ -331,7 +331,7 @@ export class ProcessRuntime implements Runtime {
     state.initExited = false;
     try {
       // The exited generation's cgroup was emptied and removed with it: the new one starts in a fresh one, with the same limits.
-      if (state.cgroup && 'tree' in this.cgroups) {
+      if ('tree' in this.cgroups && (state.cgroup || hadCgroup(state.dir))) {
         await state.cgroupRemoval;
         state.cgroup = await makeContainerCgroup(this.cgroups.tree, id, state.dir, state.resources);
         state.oomKills = 0;
