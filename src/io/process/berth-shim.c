@@ -519,7 +519,18 @@ static void relay_copy(size_t limit, int force) {
   static char buf[65536];
   while (relay.in >= 0 && limit > 0) {
     if (!force && relay.prune_pending && !prune_rotated()) return;
-    ssize_t n = read(relay.in, buf, limit < sizeof buf ? limit : sizeof buf);
+    /*
+     * Rotated here, between reads, and no read spans a rotation: when a reader
+     * holds the oldest file back, the copy stops before anything of the fresh
+     * file is written, so the log never holds more than (keep + 1) x maxBytes.
+     */
+    if (relay.size >= relay.max_bytes) {
+      rotate_log();
+      if (!force && relay.prune_pending) return;
+    }
+    size_t want = limit < sizeof buf ? limit : sizeof buf;
+    if (relay.size < relay.max_bytes && (size_t)(relay.max_bytes - relay.size) < want) want = (size_t)(relay.max_bytes - relay.size);
+    ssize_t n = read(relay.in, buf, want);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return; /* EAGAIN: all of it copied */
     if (n == 0) {
