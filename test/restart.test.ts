@@ -38,7 +38,8 @@ async function until(sv: Supervisor, what: string, done: () => boolean, ms = 30_
 
 const settledAfter = (sv: Supervisor, id: string, restarts: number) => () => {
   const info = sv.get(id);
-  return info.status === 'exited' && info.restartCount === restarts;
+  // get() shows the exit as soon as it is known; its row is committed a moment later. The only container here: seq counts its rows.
+  return info.status === 'exited' && info.restartCount === restarts && sv.lastSeq >= crashLoop(restarts).length;
 };
 
 /** The journal of one container a failing init (exit 1) restarted `restarts` times leaves. */
