@@ -1,10 +1,8 @@
 import { pino, type Logger } from 'pino';
+import { isPlainObject } from './validate.js';
 
 /** What an environment value is shown as wherever berth lets a process spec out. */
 export const REDACTED = '[redacted]';
-
-const isPlain = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && [Object.prototype, null].includes(Object.getPrototypeOf(value));
 
 /**
  * A copy of `value` in which every process spec (a plain object with `args`
@@ -14,13 +12,13 @@ const isPlain = (value: unknown): value is Record<string, unknown> =>
  * is never changed.
  */
 export function redactEnv<T>(value: T, copies = new WeakMap<object, unknown>()): T {
-  if (!Array.isArray(value) && !isPlain(value)) return value;
+  if (!Array.isArray(value) && !isPlainObject(value)) return value;
   const known = copies.get(value);
   if (known !== undefined) return known as T;
   const copy: Record<string, unknown> = Array.isArray(value) ? ([] as unknown as Record<string, unknown>) : {};
   copies.set(value, copy); // before descending: a cycle gets the copy, not an endless walk
   for (const [key, entry] of Object.entries(value)) copy[key] = redactEnv(entry, copies);
-  if (Array.isArray(copy.args) && isPlain(copy.env)) {
+  if (Array.isArray(copy.args) && isPlainObject(copy.env)) {
     copy.env = Object.fromEntries(Object.keys(copy.env).map((name) => [name, REDACTED]));
   }
   return copy as T;

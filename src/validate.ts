@@ -76,14 +76,16 @@ export function shown(value: unknown): string {
   return String(value).slice(0, 40);
 }
 
-/** An options object: a plain object (not null, an array, a Map or a class instance); `undefined` reads as `{}`. */
+/** A plain object: not null, an array, a Map or a class instance. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && [Object.prototype, null].includes(Object.getPrototypeOf(value));
+}
+
+/** An options object: a plain object; `undefined` reads as `{}`. */
 export function optionsObject(value: unknown, what: string, required = false): Record<string, unknown> {
   if (value === undefined && !required) return {};
-  const proto = typeof value === 'object' && value !== null ? Object.getPrototypeOf(value) : undefined;
-  if (Array.isArray(value) || (proto !== Object.prototype && proto !== null)) {
-    throw spec(`${what} must be a plain object, not ${shown(value)}`);
-  }
-  return value as Record<string, unknown>;
+  if (!isPlainObject(value)) throw spec(`${what} must be a plain object, not ${shown(value)}`);
+  return value;
 }
 
 /** A string the OS can take: no NUL byte (C strings end there), and not larger than one argument may be. */

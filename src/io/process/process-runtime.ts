@@ -12,7 +12,7 @@ import { constants as osConstants } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BerthError } from '../../errors.js';
 import type { ContainerSpec, ContainerStats, ExitInfo, LinuxResources, ProcessSpec } from '../../types.js';
-import { INIT, validateLogLimits, validateProcessFields, type ResolvedSignal } from '../../validate.js';
+import { INIT, isPlainObject, validateLogLimits, validateProcessFields, type ResolvedSignal } from '../../validate.js';
 import { writeLogLimits } from './log-limits.js';
 import { exitFrom, lostExit } from '../os/exit-status.js';
 import { initExitJournaled, initLast, processesToRestore, type ExitListener, type RestoredContainer, type Runtime, type StartedProcess } from '../runtime.js';
@@ -76,10 +76,6 @@ function mergeResources(old: LinuxResources | undefined, update: LinuxResources)
     merged[key] = isPlainObject(value) && isPlainObject(before) ? { ...before, ...value } : value;
   }
   return merged;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Resolves a command the way execvp would, to fail at create rather than at start. */
