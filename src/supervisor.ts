@@ -132,6 +132,18 @@ export interface SupervisorOptions {
   metrics?: boolean | { processMetrics?: boolean };
 }
 
+/** What an opening supervisor has gathered before it reads its journal. */
+interface Opening {
+  stateDir: string;
+  lock: StateLock;
+  logger: Logger;
+  runtime: Runtime;
+  relay: InspectorRelay | undefined;
+  recover: boolean;
+  redact: boolean;
+  instruments: SupervisorMetrics | undefined;
+}
+
 interface Pending {
   resolve: (value: unknown) => void;
   reject: (error: BerthError) => void;
@@ -329,7 +341,8 @@ export class Supervisor {
       const { metrics = false } = options;
       // Loaded only when asked for: prom-client takes a while to load.
       const instruments = metrics === false ? undefined : new (await import('./io/metrics/supervisor-metrics.js')).SupervisorMetrics(metrics !== true && metrics.processMetrics === true);
-      const sv = await Supervisor.restore(stateDir, lock, logger, retainCount, options.runtime ?? 'process', runtime, relay, options.recover === true, redact, instruments);
+      const opening: Opening = { stateDir, lock, logger, runtime, relay, recover: options.recover === true, redact, instruments };
+      const sv = await Supervisor.restore(opening, retainCount, options.runtime ?? 'process');
       sv.logDefaults = options.logs && validateLogLimits(options.logs, 'logs');
       sv.instruments?.restored((performance.now() - began) / 1000);
       return sv;
@@ -346,40 +359,21 @@ export class Supervisor {
    * journal knows is re-adopted in the state last published, and what happened
    * while no supervisor ran is journaled now, in the guaranteed order.
    */
-  private static async restore(
-    stateDir: string,
-    lock: StateLock,
-    logger: Logger,
-    retainCount: number,
-    runtimeName: string,
-    runtime: Runtime,
-    relay: InspectorRelay | undefined,
-    recover: boolean,
-    redact: boolean,
-    instruments: SupervisorMetrics | undefined,
-  ): Promise<Supervisor> {
+  private static async restore(opening: Opening, retainCount: number, runtimeName: string): Promise<Supervisor> {
+    const { stateDir, logger } = opening;
     const journal = new Journal(join(stateDir, 'journal.db'), retainCount);
     try {
       journal.claimRuntime(runtimeName);
       if (journal.behind) logger.warn(journal.behind, 'the journal ends below a seq already published (put back from a backup?): seq goes on above it, leaving a gap');
-      return await Supervisor.adopt(journal, stateDir, lock, logger, runtime, relay, recover, redact, instruments);
+      return await Supervisor.adopt(journal, opening);
     } catch (err) {
       journal.abandon();
       throw err;
     }
   }
 
-  private static async adopt(
-    journal: Journal,
-    stateDir: string,
-    lock: StateLock,
-    logger: Logger,
-    runtime: Runtime,
-    relay: InspectorRelay | undefined,
-    recover: boolean,
-    redact: boolean,
-    instruments: SupervisorMetrics | undefined,
-  ): Promise<Supervisor> {
+  private static async adopt(journal: Journal, opening: Opening): Promise<Supervisor> {
+    const { stateDir, lock, logger, runtime, relay, recover, redact, instruments } = opening;
     journal.onFailure((err) => logger.error({ err }, 'journal commits fail: rows are kept in memory and retried'));
     // Stately's converter, delivering straight to our relay: no WebSocket client, no retry loop to outlive us.
     // Every inspection message passes redactEnv once converted, the live snapshots of new actors included.
