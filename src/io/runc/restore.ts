@@ -65,8 +65,7 @@ export function restoreContainer(stored: StoredContainer, { containersDir, conta
     }
     const live: RuncProcess = { ...record, attempt, exited: false };
     state.processes.set(proc.id, live);
-    // runc create writes init's pid before `runc start`: only runc knows whether it was started.
-    const started = proc.id !== INIT || proc.status === 'running' || runcStatus !== 'created';
+    const started = proc.id !== INIT || proc.status === 'running' || initStarted(attempt, runcStatus);
     if (proc.status === 'created' && started) restored.startedWhileDown.push({ processId: proc.id, pid: live.pid });
     const exit = readExit(attempt, state.id);
     if (exit) {
@@ -85,6 +84,18 @@ export function restoreContainer(stored: StoredContainer, { containersDir, conta
   }
   initLast(restored.exits);
   return restored;
+}
+
+/**
+ * Whether a created init was started while no supervisor ran. runc create writes
+ * init's pid before `runc start`, and berth runs `runc start` only once its own
+ * record of the launch is written: without that record init was never started.
+ * With it, runc knows; `runcStatus` is from the `runc list` made before restore,
+ * so a launch that a dead supervisor left running and that created the container
+ * only after that list is not in it: it is judged by the record alone.
+ */
+function initStarted(attempt: Attempt, runcStatus: string | undefined): boolean {
+  return readMonitorRecord(attempt) !== undefined && runcStatus !== 'created';
 }
 
 /**
