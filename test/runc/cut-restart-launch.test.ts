@@ -39,7 +39,9 @@ runc('a restart launch cut by a crash (runc runtime)', () => {
     // That launch goes on without its supervisor: conmon and runc create the next generation of init...
     const dead = runtimeOver(stateDir);
     await dead.create('c', { bundle });
-    onCleanup(() => execFileSync('runc', ['--root', join(stateDir, 'runc'), 'delete', '--force', 'c'], { stdio: 'ignore' }));
+    onCleanup(() => {
+      execFileSync('runc', ['--root', join(stateDir, 'runc'), 'delete', '--force', 'c'], { stdio: 'ignore' });
+    });
     // ...but the supervisor was killed before it wrote its record of the launch, so it never ran `runc start`.
     const attempt = currentAttempt(join(stateDir, 'containers', 'c'), 'init')!;
     rmSync(attempt.recordFile);
