@@ -1,9 +1,7 @@
-import { join } from 'node:path';
-import { lastValueFrom, tap } from 'rxjs';
 import { followLog, type LogGap } from '../../io/os/process-log.js';
 import type { ExitInfo } from '../../types.js';
-import { validateId, validateProcessId } from '../../validate.js';
 import type { Backend } from '../backend.js';
+import { processLogPath } from '../log-path.js';
 import { globals } from '../program.js';
 
 /**
@@ -12,19 +10,18 @@ import { globals } from '../program.js';
  * place; its format is told by its first line, since a daemon's runtime is its own).
  */
 export function showOutput(id: string, processId: string): { stop(): Promise<void> } {
-  // The ids become a path before the API has seen them: nothing may lead out of the state dir.
-  validateId(id, 'container');
-  validateProcessId(processId);
+  const path = processLogPath(globals().stateDir, id, processId);
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
-  const path = join(globals().stateDir, 'containers', id, `${processId}.log`);
   // A follower that fell behind a bounded log's rotation says so where the output is cut, and goes on.
   const lost = ({ from, to }: LogGap) => process.stderr.write(`\nberth: ${to - from} bytes of output were rotated away before they could be shown\n`);
-  const copied = lastValueFrom(followLog(path, 'auto', stopped, lost).pipe(tap((text) => process.stdout.write(text))), { defaultValue: undefined });
+  const copied = new Promise<void>((resolve, reject) =>
+    followLog(path, 'auto', stopped, lost).subscribe({ next: (text) => process.stdout.write(text), error: reject, complete: resolve }),
+  );
   return {
     stop: () => {
       stop();
-      return copied.then(() => undefined);
+      return copied;
     },
   };
 }
