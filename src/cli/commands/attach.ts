@@ -1,4 +1,4 @@
-import { followLog, type LogGap } from '../../io/os/process-log.js';
+import type { LogGap } from '../../io/os/process-log.js';
 import type { ExitInfo } from '../../types.js';
 import type { Backend } from '../backend.js';
 import { processLogPath } from '../log-path.js';
@@ -15,8 +15,12 @@ export function showOutput(id: string, processId: string): { stop(): Promise<voi
   const stopped = new Promise<void>((resolve) => (stop = resolve));
   // A follower that fell behind a bounded log's rotation says so where the output is cut, and goes on.
   const lost = ({ from, to }: LogGap) => process.stderr.write(`\nberth: ${to - from} bytes of output were rotated away before they could be shown\n`);
-  const copied = new Promise<void>((resolve, reject) =>
-    followLog(path, 'auto', stopped, lost).subscribe({ next: (text) => process.stdout.write(text), error: reject, complete: resolve }),
+  // Loaded only by the commands that show output; it reads from the oldest byte kept, so starting a moment later misses nothing.
+  const copied = import('../../io/os/process-log.js').then(
+    ({ followLog }) =>
+      new Promise<void>((resolve, reject) =>
+        followLog(path, 'auto', stopped, lost).subscribe({ next: (text) => process.stdout.write(text), error: reject, complete: resolve }),
+      ),
   );
   return {
     stop: () => {
