@@ -1,7 +1,7 @@
+import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-// Observable alone, not rxjs's index: a command served by a daemon loads only what it needs.
-import { Observable } from 'rxjs/internal/Observable';
+import type { Observable } from 'rxjs';
 import { BerthError, fromErrorData, isBerthError, type ErrorData } from '../errors.js';
 import type { BerthEvent, ContainerInfo, EventsQuery, ExitInfo } from '../types.js';
 import { call, callText, stream } from './api/client.js';
@@ -63,6 +63,9 @@ const eventsPath = (q: EventsQuery): string =>
  * the last seq it delivered: no gap, no duplicate.
  */
 function followAcrossRestarts(socketPath: string, q: EventsQuery): Observable<BerthEvent> {
+  // rxjs is loaded here, by the one command that streams, not by every command served by a daemon
+  // (the same module as rxjs's own index loads: rxjs is CommonJS for Node).
+  const { Observable } = createRequire(import.meta.url)('rxjs/internal/Observable') as typeof import('rxjs');
   return new Observable<BerthEvent>((subscriber) => {
     let lastSeq: string | undefined;
     let current: { stop(): void } | undefined;
