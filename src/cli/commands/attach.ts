@@ -4,6 +4,9 @@ import type { Backend } from '../backend.js';
 import { processLogPath } from '../log-path.js';
 import { globals } from '../program.js';
 
+/** Output written to stdout but not yet taken by its reader, past which the log is no longer read. */
+const UNWRITTEN_BYTES = 4 * 1024 * 1024;
+
 /**
  * Copies a process's output to stdout as it is written, until stopped. The CLI
  * reads the log file directly, daemon or not (both runtimes keep it at the same
@@ -17,10 +20,26 @@ export function showOutput(id: string, processId: string): { stop(): Promise<voi
   const lost = ({ from, to }: LogGap) => process.stderr.write(`\nberth: ${to - from} bytes of output were rotated away before they could be shown\n`);
   // Loaded only by the commands that show output; it reads from the oldest byte kept, so starting a moment later misses nothing.
   const copied = import('../../io/os/process-log.js').then(
-    ({ followLog }) =>
-      new Promise<void>((resolve, reject) =>
-        followLog(path, 'auto', stopped, lost).subscribe({ next: (text) => process.stdout.write(text), error: reject, complete: resolve }),
-      ),
+    ({ followLogPieces }) =>
+      new Promise<void>((resolve, reject) => {
+        // A reader slower than the process (a pipe into `less`) stops the reading of the log, not the
+        // process: past UNWRITTEN_BYTES not yet taken, following stops, and goes on from that offset on 'drain'.
+        let from: number | undefined;
+        const follow = (): void => {
+          const subscription = followLogPieces(path, 'auto', stopped, { from, onGap: lost }).subscribe({
+            next: ({ text, offset }) => {
+              from = offset;
+              process.stdout.write(text);
+              if (process.stdout.writableLength <= UNWRITTEN_BYTES) return;
+              subscription.unsubscribe();
+              process.stdout.once('drain', follow);
+            },
+            error: reject,
+            complete: resolve,
+          });
+        };
+        follow();
+      }),
   );
   return {
     stop: () => {
