@@ -41,6 +41,7 @@ export function showOutput(id: string, processId: string): { stop(): Promise<voi
         follow();
       }),
   );
+  copied.catch(() => undefined); // failing before stop() is called is not unhandled: stop() reports it
   return {
     stop: () => {
       stop();
