@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { answers } from '../src/cli/daemon-backend.js';
 import { fmt, median, scratchDir, type Result } from './util.js';
 
 const BIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
@@ -17,17 +17,6 @@ function timed(command: string, args: string[]): Promise<number> {
     child.stdout.resume();
     child.once('error', reject);
     child.once('close', (code) => (code === 0 ? resolve((performance.now() - start) / 1000) : reject(new Error(`${command} ${args.join(' ')} exited ${code}`))));
-  });
-}
-
-function answers(socket: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = connect(socket);
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once('error', () => resolve(false));
   });
 }
 

@@ -9,7 +9,7 @@ import type { Backend } from './backend.js';
 import { SOCKET_NAME } from './socket-name.js';
 
 /** Whether something accepts connections on the socket. */
-function answers(socketPath: string): Promise<boolean> {
+export function answers(socketPath: string): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect(socketPath);
     socket.once('connect', () => {

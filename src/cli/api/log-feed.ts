@@ -1,8 +1,8 @@
-import type { Subscription } from 'rxjs';
-import { BerthError, toErrorData } from '../../errors.js';
+import { BerthError } from '../../errors.js';
 import { followLogPieces } from '../../io/os/process-log.js';
 import type { Supervisor } from '../../supervisor.js';
 import { processLogPath } from '../log-path.js';
+import { pacedFeed } from './paced-feed.js';
 import type { SseStream } from './sse.js';
 
 /**
@@ -11,8 +11,7 @@ import type { SseStream } from './sse.js';
  * Last-Event-ID resumes where it was, without a gap or a repeat. Bytes rotated
  * away before they were sent are a `gap` event ({ from, to }); the process's exit,
  * once everything it wrote is sent, an `end` event. A reader that falls behind
- * stops the reading of the log (the stream takes it up again from the last
- * offset sent on 'drain'), so nothing piles up in the daemon.
+ * stops the reading of the log, taken up again from the last offset sent (pacedFeed).
  */
 export async function feedLogs(sv: Supervisor, id: string, processId: string, from: number | undefined, open: () => SseStream): Promise<void> {
   const path = processLogPath(sv.stateDir, id, processId);
@@ -22,35 +21,12 @@ export async function feedLogs(sv: Supervisor, id: string, processId: string, fr
   exited.catch(() => undefined); // the supervisor closing: the stream ends with what was read
   const stream = open();
   let offset = from;
-  let subscription: Subscription | undefined;
-  let behind = false;
-  let done = false;
-  const finish = (event: 'end' | 'error', data: unknown): void => {
-    done = true;
-    stream.send({ event, data });
-    stream.end();
-  };
-  const follow = (): void => {
-    behind = false;
-    subscription = followLogPieces(path, 'auto', exited, { from: offset, onGap: (gap) => stream.send({ event: 'gap', data: gap }) }).subscribe({
-      next: (piece) => {
-        offset = piece.offset;
-        if (!stream.send({ id: piece.offset, data: piece.text })) {
-          behind = true;
-          subscription?.unsubscribe();
-        }
-      },
-      complete: () => finish('end', {}),
-      error: (err: unknown) => finish('error', toErrorData(err)),
-    });
-    if (behind) subscription.unsubscribe(); // fell behind while subscribing
-  };
-  stream.onDrain(() => {
-    if (behind && !done) follow();
-  });
-  stream.onClose(() => {
-    done = true;
-    subscription?.unsubscribe();
-  });
-  follow();
+  pacedFeed(
+    stream,
+    () => followLogPieces(path, 'auto', exited, { from: offset, onGap: (gap) => stream.send({ event: 'gap', data: gap }) }),
+    (piece) => {
+      offset = piece.offset;
+      return { id: piece.offset, data: piece.text };
+    },
+  );
 }
