@@ -4,6 +4,7 @@
  * (the table says so), since timings depend on the machine.
  */
 import { cpus } from 'node:os';
+import { cliBench } from './cli.bench.js';
 import { containersBench } from './containers.bench.js';
 import { journalBench } from './journal.bench.js';
 import { lifecycleBench } from './lifecycle.bench.js';
@@ -22,6 +23,7 @@ const benches: [string, () => Promise<Result | Result[]>][] = [
   ['scale', scaleBench],
   ['restore', restoreBench],
   ['containers', containersBench],
+  ['cli', cliBench],
 ];
 
 console.log(`berth bench — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`);

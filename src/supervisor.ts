@@ -2,7 +2,6 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pino, type Logger } from 'pino';
 import { defer, type Observable } from 'rxjs';
-import { createInspector } from '@statelyai/inspect';
 import { redactEnv, redactingLogger } from './redact.js';
 import { createActor, type Actor } from 'xstate';
 import { runOpOver } from './actors/run-op.js';
@@ -22,7 +21,7 @@ import { verifyShim } from './io/process/shim-check.js';
 import { DEFAULT_SHIM_PATH } from './io/process/shim-client.js';
 import { StateLock, unusableStateDir } from './io/os/state-lock.js';
 import { prepareStateDir } from './io/os/state-dir.js';
-import { InspectorRelay, type RelayOptions } from './io/inspect/inspector-relay.js';
+import type { InspectorRelay, RelayOptions } from './io/inspect/inspector-relay.js';
 import { restoreView, type Runtime } from './io/runtime.js';
 import type { SupervisorMetrics } from './io/metrics/supervisor-metrics.js';
 import { containerMachine, type ContainerContext } from './machines/container.machine.js';
@@ -337,7 +336,8 @@ export class Supervisor {
     let relay: InspectorRelay | undefined;
     try {
       runtime = createRuntime(options, stateDir, logger);
-      relay = options.inspect ? await InspectorRelay.start(options.inspect === true ? {} : options.inspect) : undefined;
+      // The relay (ws) and Stately's converter are loaded only when inspection is on: off, it costs nothing.
+      relay = options.inspect ? await (await import('./io/inspect/inspector-relay.js')).InspectorRelay.start(options.inspect === true ? {} : options.inspect) : undefined;
       const { metrics = false } = options;
       // Loaded only when asked for: prom-client takes a while to load.
       const instruments = metrics === false ? undefined : new (await import('./io/metrics/supervisor-metrics.js')).SupervisorMetrics(metrics !== true && metrics.processMetrics === true);
@@ -377,7 +377,7 @@ export class Supervisor {
     journal.onFailure((err) => logger.error({ err }, 'journal commits fail: rows are kept in memory and retried'));
     // Stately's converter, delivering straight to our relay: no WebSocket client, no retry loop to outlive us.
     // Every inspection message passes redactEnv once converted, the live snapshots of new actors included.
-    const inspector = relay && createInspector({ send: (event) => relay.broadcast(event) }, redact ? { serialize: redactEnv } : {});
+    const inspector = relay && (await import('@statelyai/inspect')).createInspector({ send: (event) => relay.broadcast(event) }, redact ? { serialize: redactEnv } : {});
     if (relay) {
       journal.onCommit((events) => {
         for (const event of events) {

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { Supervisor } from '../src/index.js';
 import { serveSocket } from '../src/cli/daemon.js';
-import { SOCKET_NAME } from '../src/cli/protocol/messages.js';
+import { SOCKET_NAME } from '../src/cli/socket-name.js';
 import { openSupervisor, storedEvents, tempDir } from './helpers.js';
+import { overSocket } from './support/socket-http.js';
 
 const secret = () => `s-${randomBytes(8).toString('hex')}`;
 
@@ -26,29 +26,14 @@ async function relayMessages(sv: Supervisor): Promise<{ messages: string[]; clos
   return { messages, close: () => ws.close() };
 }
 
-/** Sends daemon requests over the state dir's socket; resolves with every reply line once each request has one. */
-async function daemonReplies(stateDir: string, requests: { method: string; params: unknown[] }[]): Promise<string[]> {
-  const socket = createConnection(join(stateDir, SOCKET_NAME));
+/** Sends daemon requests over the state dir's socket, one after another; resolves with every answer's status and body. */
+async function daemonReplies(stateDir: string, requests: [method: string, path: string, body?: unknown][]): Promise<string[]> {
   const replies: string[] = [];
-  let buffered = '';
-  for (const [i, request] of requests.entries()) {
-    socket.write(`${JSON.stringify({ id: i + 1, ...request })}\n`);
-    // One at a time: a create must be journaled before the start that follows it.
-    await new Promise<void>((done) => {
-      const onData = (chunk: Buffer) => {
-        buffered += String(chunk);
-        const lines = buffered.split('\n');
-        buffered = lines.pop()!;
-        replies.push(...lines);
-        if (replies.some((line) => (JSON.parse(line) as { id: number }).id === i + 1)) {
-          socket.off('data', onData);
-          done();
-        }
-      };
-      socket.on('data', onData);
-    });
+  // One at a time: a create must be journaled before the start that follows it.
+  for (const [method, path, body] of requests) {
+    const { status, body: text } = await overSocket(join(stateDir, SOCKET_NAME), method, path, body);
+    replies.push(`${status} ${text}`);
   }
-  socket.end();
   return replies;
 }
 
@@ -57,14 +42,15 @@ async function runWithSecrets(sv: Supervisor, initSecret: string, execSecret: st
   const stop = await serveSocket(sv, pino({ level: 'silent' }));
   try {
     const replies = await daemonReplies(sv.stateDir, [
-      { method: 'create', params: [{ id: 'job', process: { args: ['sh', '-c', 'env; exec sleep 30'], env: { TOKEN: initSecret } } }] },
-      { method: 'start', params: ['job'] },
-      { method: 'exec', params: ['job', { execId: 'probe', args: ['env'], env: { EXEC_TOKEN: execSecret } }] },
-      { method: 'wait', params: ['job', 'probe'] },
-      { method: 'get', params: ['job'] },
-      { method: 'list', params: [] },
+      ['POST', '/containers', { id: 'job', process: { args: ['sh', '-c', 'env; exec sleep 30'], env: { TOKEN: initSecret } } }],
+      ['POST', '/containers/job/start'],
+      ['POST', '/containers/job/exec', { execId: 'probe', args: ['env'], env: { EXEC_TOKEN: execSecret } }],
+      ['POST', '/containers/job/wait?process=probe'],
+      ['GET', '/containers/job'],
+      ['GET', '/containers'],
+      ['GET', '/events?id=job'],
     ]);
-    expect(replies.filter((line) => line.includes('"error"'))).toEqual([]);
+    expect(replies.filter((line) => !/^20[01] /.test(line))).toEqual([]);
     // The secrets did reach the processes that were given them.
     expect(await sv.logs('job', 'probe')).toContain(`EXEC_TOKEN=${execSecret}`);
     await expect.poll(() => sv.logs('job')).toContain(`TOKEN=${initSecret}`);

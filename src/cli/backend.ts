@@ -22,11 +22,11 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-/** The methods a daemon serves, by name (everything but the streaming `events` and `close`). */
+/** The methods forwarded by name to a supervisor this command opened itself (everything but `events` and `close`; a daemon serves each as an HTTP route). */
 export const RPC_METHODS = ['create', 'start', 'exec', 'signal', 'pause', 'resume', 'delete', 'wait', 'stop', 'list', 'get', 'logs', 'viewerUrl'] as const;
 export type RpcMethod = (typeof RPC_METHODS)[number];
 
-/** Runs one of those methods on an open supervisor: for a daemon's client, or for a command that opened the state dir itself. */
+/** Runs one of those methods on an open supervisor, for a command that opened the state dir itself. */
 export async function invoke(sv: Supervisor, method: RpcMethod, args: unknown[]): Promise<unknown> {
   if (method === 'viewerUrl') return sv.viewerUrl;
   return (sv[method] as (...a: unknown[]) => unknown)(...args);

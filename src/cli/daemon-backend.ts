@@ -1,131 +1,115 @@
-import { connect, type Socket } from 'node:net';
+import { createRequire } from 'node:module';
+import { connect } from 'node:net';
 import { join } from 'node:path';
-import { Observable } from 'rxjs';
-import { BerthError } from '../errors.js';
-import type { BerthEvent, EventsQuery } from '../types.js';
-import { rpcMethods, type Backend } from './backend.js';
-import { decodeUtf8, lineReader } from './protocol/lines.js';
-import { encode, SOCKET_NAME, toError, type Reply } from './protocol/messages.js';
+import type { Observable } from 'rxjs';
+import { BerthError, fromErrorData, isBerthError, type ErrorData } from '../errors.js';
+import type { BerthEvent, ContainerInfo, EventsQuery, ExitInfo } from '../types.js';
+import { call, callText, stream } from './api/client.js';
+import type { Backend } from './backend.js';
+import { SOCKET_NAME } from './socket-name.js';
 
-/**
- * Calls `onReply` with each reply the daemon sends. The daemon only writes valid
- * JSON; anything else means the connection is broken, and it is closed.
- */
-function readReplies(socket: Socket, onReply: (reply: Reply) => void): void {
-  socket.on(
-    'data',
-    lineReader((line) => {
-      let reply: Reply;
-      try {
-        reply = JSON.parse(decodeUtf8(line) ?? '') as Reply;
-      } catch {
-        socket.destroy();
-        return;
-      }
-      onReply(reply);
-    }),
-  );
-}
-
-function open(socketPath: string): Promise<Socket> {
-  return new Promise((resolve, reject) => {
+/** Whether something accepts connections on the socket. */
+export function answers(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
     const socket = connect(socketPath);
-    socket.once('connect', () => resolve(socket));
-    socket.once('error', reject);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
   });
 }
 
-/** A connection to `berth daemon`, if one serves this state dir. */
+const container = (id: string, rest = ''): string => `/containers/${encodeURIComponent(id)}${rest}`;
+/** A query string of the parameters given (an array: the parameter repeated). */
+const query = (params: Record<string, string | number | boolean | string[] | undefined>): string => {
+  const search = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) for (const one of [value ?? []].flat()) search.append(name, String(one));
+  const text = search.toString();
+  return text === '' ? '' : `?${text}`;
+};
+
+/** A connection to `berth daemon` (its HTTP API, see api/openapi.json), if one serves this state dir. */
 export async function daemonBackend(stateDir: string): Promise<Backend | undefined> {
   const socketPath = join(stateDir, SOCKET_NAME);
-  let socket: Socket;
-  try {
-    socket = await open(socketPath);
-  } catch {
-    return undefined;
-  }
-  let next = 1;
-  const pending = new Map<number, (reply: Reply) => void>();
-  const deliverAll = (reply: Reply) => {
-    for (const deliver of pending.values()) deliver(reply);
-  };
-  // A reply with no id is about the connection (the daemon ended it): every call waiting on it gets it.
-  readReplies(socket, (reply) => (reply.id === null ? deliverAll(reply) : pending.get(reply.id)?.(reply)));
-  socket.on('error', () => undefined);
-  socket.on('close', () => deliverAll({ id: null, error: { code: 'closed', message: 'the daemon went away' } }));
-
-  const call = <T>(method: string, ...params: unknown[]): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      const id = next++;
-      pending.set(id, (reply) => {
-        pending.delete(id);
-        if ('error' in reply) reject(toError(reply.error));
-        else resolve((reply as { result: T }).result);
-      });
-      socket.write(encode({ id, method, params }));
-    });
-
+  if (!(await answers(socketPath))) return undefined;
+  const post = <T>(path: string, body?: unknown) => call<T>(socketPath, 'POST', path, body);
+  const get = <T>(path: string) => call<T>(socketPath, 'GET', path);
   return {
-    ...rpcMethods((method, args) => call(method, ...args)),
-    events: (query) => followAcrossRestarts(socketPath, query),
-    close: async () => {
-      socket.end();
-    },
+    create: async (options) => void (await post(`/containers`, options)),
+    start: (id) => post(container(id, '/start')),
+    exec: (id, options) => post(container(id, '/exec'), options),
+    signal: (id, processId, signal) => post(container(id, '/kill'), { signal, process: processId }),
+    pause: (id) => post(container(id, '/pause')),
+    resume: (id) => post(container(id, '/resume')),
+    delete: (id, options) => call(socketPath, 'DELETE', container(id, query({ force: options?.force }))),
+    wait: (id, processId) => post<ExitInfo>(container(id, `/wait${query({ process: processId })}`)),
+    stop: (id, options) => post<ExitInfo>(container(id, '/stop'), options),
+    list: () => get<ContainerInfo[]>('/containers'),
+    get: (id) => get<ContainerInfo>(container(id)),
+    logs: (id, processId, options) => callText(socketPath, container(id, `/logs${query({ process: processId, tailBytes: options?.tailBytes })}`)),
+    events: (q) => followAcrossRestarts(socketPath, q),
+    viewerUrl: async () => (await get<{ url: string | null }>('/viewer')).url ?? undefined,
+    close: async () => undefined, // one request, one connection: nothing stays open
   };
 }
 
+const eventsPath = (q: EventsQuery): string =>
+  `/events${query({ after: q.after, since: q.since?.toISOString(), id: q.id, type: q.types, follow: !q.storedOnly })}`;
+
 /**
- * An events stream over its own connection. If the daemon goes away while the
- * stream follows, it reconnects (for up to a minute) and resumes after the last
- * seq it delivered: no gap, no duplicate.
+ * GET /events as an Observable. If the daemon goes away while the stream
+ * follows, it reconnects (for up to a minute) and resumes with Last-Event-ID,
+ * the last seq it delivered: no gap, no duplicate.
  */
-function followAcrossRestarts(socketPath: string, query: EventsQuery): Observable<BerthEvent> {
+function followAcrossRestarts(socketPath: string, q: EventsQuery): Observable<BerthEvent> {
+  // rxjs is loaded here, by the one command that streams, not by every command served by a daemon
+  // (the same module as rxjs's own index loads: rxjs is CommonJS for Node).
+  const { Observable } = createRequire(import.meta.url)('rxjs/internal/Observable') as typeof import('rxjs');
   return new Observable<BerthEvent>((subscriber) => {
-    let lastSeq: number | undefined;
-    let socket: Socket | undefined;
+    let lastSeq: string | undefined;
+    let current: { stop(): void } | undefined;
     let stopped = false;
-    let connectedOnce = false;
-    const subscribe = async (): Promise<void> => {
-      const deadline = Date.now() + 60_000;
-      for (;;) {
-        try {
-          socket = await open(socketPath);
-          connectedOnce = true;
-          break;
-        } catch {
-          if (stopped) return;
-          if (!connectedOnce || Date.now() > deadline) {
-            subscriber.error(new BerthError('closed', `no berth daemon answers at ${socketPath}`));
-            return;
+    const path = eventsPath(q);
+    const follow = async (): Promise<void> => {
+      let lostAt: number | undefined;
+      while (!stopped) {
+        let answered = false; // the daemon ended the stream itself: `end`, or its error
+        const reading = stream(socketPath, path, lastSeq, (message) => {
+          if (message.event === 'message') {
+            lostAt = undefined;
+            lastSeq = message.id;
+            const event = JSON.parse(message.data) as BerthEvent;
+            subscriber.next({ ...event, time: new Date(event.time) });
+          } else if (message.event === 'end' || message.event === 'error') {
+            answered = true;
+            if (message.event === 'end') subscriber.complete();
+            else subscriber.error(fromErrorData(JSON.parse(message.data) as ErrorData));
           }
-          await new Promise((done) => setTimeout(done, 200));
+        });
+        current = reading;
+        try {
+          await reading.ended;
+        } catch (err) {
+          // The daemon refused the query: said as it is. Any other failure is the daemon going away.
+          if (!isBerthError(err, 'closed') && !answered) {
+            answered = true;
+            subscriber.error(err);
+          }
         }
+        if (answered || stopped) return;
+        lostAt ??= Date.now();
+        if (q.storedOnly || Date.now() - lostAt > 60_000) {
+          subscriber.error(new BerthError('closed', `no berth daemon answers at ${socketPath}`));
+          return;
+        }
+        await new Promise((done) => setTimeout(done, 200)); // the daemon restarts: pick up where we were
       }
-      const resumed: EventsQuery = lastSeq === undefined ? query : { ...query, after: lastSeq, since: undefined };
-      let ended = false;
-      readReplies(socket, (reply) => {
-        if ('event' in reply) {
-          const event = reply.event as BerthEvent;
-          lastSeq = event.seq;
-          subscriber.next({ ...event, time: new Date(event.time) });
-        } else if ('end' in reply) {
-          ended = true;
-          subscriber.complete();
-        } else if ('error' in reply) {
-          ended = true;
-          subscriber.error(toError(reply.error));
-        }
-      });
-      socket.on('error', () => undefined);
-      socket.on('close', () => {
-        if (!stopped && !ended) void subscribe(); // the daemon restarted: pick up where we were
-      });
-      socket.write(encode({ id: 1, method: 'events', params: [resumed] }));
     };
-    void subscribe();
+    void follow();
     return () => {
       stopped = true;
-      socket?.destroy();
+      current?.stop();
     };
   });
 }

@@ -1,12 +1,11 @@
 import { chmodSync, rmSync } from 'node:fs';
-import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { withoutToken } from '../io/inspect/relay-access.js';
 import { Supervisor, type SupervisorOptions } from '../supervisor.js';
-import { serveConnection } from './daemon-connection.js';
+import { apiServer } from './api/server.js';
 import { serveMetrics, type MetricsAddress } from './metrics-server.js';
-import { SOCKET_NAME } from './protocol/messages.js';
+import { SOCKET_NAME } from './socket-name.js';
 
 /**
  * `berth daemon`: one supervisor kept open, serving the CLI over a unix socket in
@@ -35,18 +34,13 @@ export async function runDaemon(options: SupervisorOptions, logger: Logger, metr
 }
 
 /**
- * Serves an open supervisor to other berth commands over `<state-dir>/berth.sock`,
+ * Serves an open supervisor's HTTP API (api/server.ts) over `<state-dir>/berth.sock`,
  * which only its owner may use (mode 0600), until the returned function is called.
  */
 export async function serveSocket(sv: Supervisor, logger: Logger): Promise<() => Promise<void>> {
   const socketPath = join(sv.stateDir, SOCKET_NAME);
   rmSync(socketPath, { force: true }); // a dead daemon's socket: we hold the lock now
-  const clients = new Set<Socket>();
-  const server = createServer((socket) => {
-    clients.add(socket);
-    socket.on('close', () => clients.delete(socket));
-    serveConnection(sv, socket);
-  });
+  const server = apiServer(sv);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(socketPath, () => {
@@ -68,7 +62,7 @@ export async function serveSocket(sv: Supervisor, logger: Logger): Promise<() =>
 
   return async () => {
     server.close();
-    for (const client of clients) client.destroy();
+    server.closeAllConnections(); // event and log streams too
     rmSync(socketPath, { force: true });
   };
 }

@@ -1,7 +1,5 @@
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { pino, type Logger } from 'pino';
-import pretty from 'pino-pretty';
 
 /** The options every command shares, given before the command's name. */
 export interface Globals {
@@ -14,11 +12,6 @@ export interface Globals {
 function defaultStateDir(): string {
   if (process.getuid?.() === 0) return '/run/berth';
   return join(process.env.XDG_RUNTIME_DIR ?? join(process.env.HOME ?? '/tmp', '.local/state'), 'berth');
-}
-
-export function logger(level: string): Logger {
-  // Pretty and synchronous on a terminal (no worker thread to outlive the command); JSON lines otherwise.
-  return process.stderr.isTTY ? pino({ level }, pretty({ destination: 2, sync: true })) : pino({ level }, pino.destination(2));
 }
 
 /** The root command: global options only; each command adds itself (src/cli/commands). */

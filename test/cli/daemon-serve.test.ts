@@ -1,16 +1,17 @@
 import { statSync } from 'node:fs';
-import * as net from 'node:net';
+import * as http from 'node:http';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { describe, expect, it, vi } from 'vitest';
 import { serveSocket } from '../../src/cli/daemon.js';
 import { openSupervisor } from '../helpers.js';
+import { overSocket } from '../support/socket-http.js';
 
 // The daemon's server, captured as it is created, to hand it an accept failure: an EMFILE on
 // accept cannot be provoked reliably here (libuv's reserve descriptor absorbs most of them).
-const servers: net.Server[] = [];
-vi.mock('node:net', async (original) => {
-  const actual = await original<typeof import('node:net')>();
+const servers: http.Server[] = [];
+vi.mock('node:http', async (original) => {
+  const actual = await original<typeof import('node:http')>();
   const createServer = ((...args: Parameters<typeof actual.createServer>) => {
     const server = actual.createServer(...args);
     servers.push(server);
@@ -21,22 +22,6 @@ vi.mock('node:net', async (original) => {
 
 function quietLogger(): Logger & { error: ReturnType<typeof vi.fn> } {
   return { info: () => undefined, error: vi.fn() } as unknown as Logger & { error: ReturnType<typeof vi.fn> };
-}
-
-/** One request over the socket, and its reply line. */
-function ask(path: string, line: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(path, () => socket.write(line));
-    let received = '';
-    socket.on('data', (chunk: Buffer) => {
-      received += chunk.toString();
-      if (received.includes('\n')) {
-        socket.end();
-        resolve(received.trim());
-      }
-    });
-    socket.on('error', reject);
-  });
 }
 
 describe('the daemon socket', () => {
@@ -61,8 +46,7 @@ describe('the daemon socket', () => {
       for (let i = 0; i < 3; i++) servers.at(-1)!.emit('error', accept);
       expect(logger.error).toHaveBeenCalledTimes(3);
       expect(logger.error).toHaveBeenCalledWith({ err: accept }, 'accepting a connection failed');
-      const reply = JSON.parse(await ask(join(sv.stateDir, 'berth.sock'), '{"id":1,"method":"list","params":[]}\n')) as { id: number; result: unknown };
-      expect(reply).toEqual({ id: 1, result: [] });
+      expect(await overSocket(join(sv.stateDir, 'berth.sock'), 'GET', '/containers')).toMatchObject({ status: 200, body: '[]' });
     } finally {
       await stop();
     }

@@ -1,10 +1,11 @@
-import { join } from 'node:path';
-import { lastValueFrom, tap } from 'rxjs';
-import { followLog, type LogGap } from '../../io/os/process-log.js';
+import type { LogGap } from '../../io/os/process-log.js';
 import type { ExitInfo } from '../../types.js';
-import { validateId, validateProcessId } from '../../validate.js';
 import type { Backend } from '../backend.js';
+import { processLogPath } from '../log-path.js';
 import { globals } from '../program.js';
+
+/** Output written to stdout but not yet taken by its reader, past which the log is no longer read. */
+const UNWRITTEN_BYTES = 4 * 1024 * 1024;
 
 /**
  * Copies a process's output to stdout as it is written, until stopped. The CLI
@@ -12,19 +13,39 @@ import { globals } from '../program.js';
  * place; its format is told by its first line, since a daemon's runtime is its own).
  */
 export function showOutput(id: string, processId: string): { stop(): Promise<void> } {
-  // The ids become a path before the API has seen them: nothing may lead out of the state dir.
-  validateId(id, 'container');
-  validateProcessId(processId);
+  const path = processLogPath(globals().stateDir, id, processId);
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
-  const path = join(globals().stateDir, 'containers', id, `${processId}.log`);
   // A follower that fell behind a bounded log's rotation says so where the output is cut, and goes on.
   const lost = ({ from, to }: LogGap) => process.stderr.write(`\nberth: ${to - from} bytes of output were rotated away before they could be shown\n`);
-  const copied = lastValueFrom(followLog(path, 'auto', stopped, lost).pipe(tap((text) => process.stdout.write(text))), { defaultValue: undefined });
+  // Loaded only by the commands that show output; it reads from the oldest byte kept, so starting a moment later misses nothing.
+  const copied = import('../../io/os/process-log.js').then(
+    ({ followLogPieces }) =>
+      new Promise<void>((resolve, reject) => {
+        // A reader slower than the process (a pipe into `less`) stops the reading of the log, not the
+        // process: past UNWRITTEN_BYTES not yet taken, following stops, and goes on from that offset on 'drain'.
+        let from: number | undefined;
+        const follow = (): void => {
+          const subscription = followLogPieces(path, 'auto', stopped, { from, onGap: lost }).subscribe({
+            next: ({ text, offset }) => {
+              from = offset;
+              process.stdout.write(text);
+              if (process.stdout.writableLength <= UNWRITTEN_BYTES) return;
+              subscription.unsubscribe();
+              process.stdout.once('drain', follow);
+            },
+            error: reject,
+            complete: resolve,
+          });
+        };
+        follow();
+      }),
+  );
+  copied.catch(() => undefined); // failing before stop() is called is not unhandled: stop() reports it
   return {
     stop: () => {
       stop();
-      return copied.then(() => undefined);
+      return copied;
     },
   };
 }

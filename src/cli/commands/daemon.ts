@@ -1,8 +1,5 @@
 import type { Command } from 'commander';
-import { firstValueFrom } from 'rxjs';
-import { runDaemon } from '../daemon.js';
-import { parseMetricsAddress } from '../metrics-server.js';
-import { globals, logger } from '../program.js';
+import { globals } from '../program.js';
 import { stopSignal } from './shared.js';
 
 export function daemonCommand(program: Command): void {
@@ -13,11 +10,13 @@ export function daemonCommand(program: Command): void {
     .option('--metrics-address <host:port>', 'serve Prometheus metrics at http://<host:port>/metrics (e.g. 127.0.0.1:9464)')
     .action(async (flags: { inspect?: boolean; metricsAddress?: string }) => {
       const { stateDir, runtime, logLevel } = globals();
+      // The supervisor's side, loaded only by the command that runs it.
+      const [{ runDaemon }, { parseMetricsAddress }, { logger }] = await Promise.all([import('../daemon.js'), import('../metrics-server.js'), import('../logger.js')]);
       const metricsAddress = flags.metricsAddress === undefined ? undefined : parseMetricsAddress(flags.metricsAddress);
-      const log = logger(logLevel === 'warn' ? 'info' : logLevel);
+      const log = await logger(logLevel === 'warn' ? 'info' : logLevel);
       const stop = await runDaemon({ stateDir, runtime, logger: log, inspect: flags.inspect }, log, metricsAddress);
       if (globals().json) console.log(JSON.stringify({ ready: true, pid: process.pid }));
-      await firstValueFrom(stopSignal());
+      await stopSignal();
       await stop();
     });
 }

@@ -1,5 +1,4 @@
 import { Option, type Command } from 'commander';
-import { lastValueFrom, takeUntil, tap } from 'rxjs';
 import { BerthError } from '../../errors.js';
 import { EVENT_TYPES, type BerthEvent, type EventType, type EventsQuery } from '../../types.js';
 import { eventLine } from '../output.js';
@@ -24,8 +23,9 @@ export function eventsCommand(program: Command): void {
       if (flags.type) query.types = flags.type as EventType[];
       const show = (e: BerthEvent) => console.log(globals().json ? JSON.stringify(e) : eventLine(e));
       const interrupted = stopSignal();
+      const { from, lastValueFrom, takeUntil, tap } = await import('rxjs');
       await withBackend(
-        (b) => lastValueFrom(b.events(query).pipe(takeUntil(interrupted), tap(show)), { defaultValue: undefined }),
+        (b) => lastValueFrom(b.events(query).pipe(takeUntil(from(interrupted)), tap(show)), { defaultValue: undefined }),
         { serve: flags.follow },
       );
     });

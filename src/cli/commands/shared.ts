@@ -1,18 +1,17 @@
-import ora from 'ora';
-import { fromEvent, merge, take } from 'rxjs';
 import { BerthError, isBerthError } from '../../errors.js';
 import type { Backend } from '../backend.js';
 import { daemonBackend } from '../daemon-backend.js';
-import { localBackend } from '../local-backend.js';
-import { globals, logger } from '../program.js';
+import { globals } from '../program.js';
 
 /** Runs `fn` against the daemon if one serves the state dir, else against the state dir directly. */
 export async function withBackend<T>(fn: (backend: Backend) => Promise<T>, extra: { inspect?: boolean; serve?: boolean } = {}): Promise<T> {
   const { stateDir, runtime, logLevel } = globals();
   let backend = await daemonBackend(stateDir);
   if (!backend) {
+    // The supervisor's modules (xstate, SQLite, rxjs, ...) are loaded only for a command that opens the state dir itself.
+    const [{ localBackend }, { logger }] = await Promise.all([import('../local-backend.js'), import('../logger.js')]);
     try {
-      backend = await localBackend({ stateDir, runtime, logger: logger(logLevel), inspect: extra.inspect }, extra.serve);
+      backend = await localBackend({ stateDir, runtime, logger: await logger(logLevel), inspect: extra.inspect }, extra.serve);
     } catch (err) {
       if (isBerthError(err, 'locked')) {
         throw new BerthError('locked', `${err.message}, which is not a berth daemon: stop it, or run \`berth daemon\` so that commands can share the state dir`);
@@ -28,7 +27,14 @@ export async function withBackend<T>(fn: (backend: Backend) => Promise<T>, extra
 }
 
 /** SIGINT (Ctrl-C) or SIGTERM: a command that runs until told to stop then ends cleanly, socket and lock released. */
-export const stopSignal = () => merge(fromEvent(process, 'SIGINT'), fromEvent(process, 'SIGTERM')).pipe(take(1));
+export const stopSignal = (): Promise<void> =>
+  new Promise((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop).off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop).on('SIGTERM', stop);
+  });
 
 export const print = (value: unknown, human: () => string) => console.log(globals().json ? JSON.stringify(value, null, 2) : human());
 
@@ -45,8 +51,10 @@ export function parsePairs(pairs: string[] = [], what: string): Record<string, s
 /** Commander argument parser for a repeatable option. */
 export const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-export function withSpinner<T>(text: string, work: Promise<T>): Promise<T> {
-  const quiet = !process.stderr.isTTY || globals().json === true;
-  const spinner = ora({ text, stream: process.stderr, isSilent: quiet }).start();
+/** Shows a spinner on a terminal while `work` runs (ora, loaded only then). */
+export async function withSpinner<T>(text: string, work: Promise<T>): Promise<T> {
+  if (!process.stderr.isTTY || globals().json === true) return work;
+  const { default: ora } = await import('ora');
+  const spinner = ora({ text, stream: process.stderr }).start();
   return work.finally(() => spinner.stop());
 }

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { firstValueFrom } from 'rxjs';
 import { BerthError } from '../../errors.js';
 import { daemonBackend } from '../daemon-backend.js';
 import { openViewer } from '../open-viewer.js';
@@ -24,7 +23,7 @@ export function viewerCommand(program: Command): void {
       await withBackend(
         async (b) => {
           console.log(await b.viewerUrl());
-          await firstValueFrom(stopSignal());
+          await stopSignal();
         },
         { inspect: true, serve: true },
       );
