@@ -4,7 +4,6 @@
  * when one serves the state dir, otherwise by opening the state dir itself.
  * Each command lives in src/cli/commands; this file only assembles them.
  */
-import { isBerthError } from '../errors.js';
 import { createCommand } from './commands/create.js';
 import { daemonCommand } from './commands/daemon.js';
 import { deleteCommand } from './commands/delete.js';
@@ -19,7 +18,8 @@ import { runCommand } from './commands/run.js';
 import { startCommand } from './commands/start.js';
 import { stopCommand } from './commands/stop.js';
 import { viewerCommand } from './commands/viewer.js';
-import { program } from './program.js';
+import { reportFailure } from './failure.js';
+import { commandBeingParsed, globals, program } from './program.js';
 
 // In the order `berth --help` lists them.
 for (const add of [runCommand, createCommand, startCommand, execCommand, killCommand, stopCommand, pauseCommands, psCommand, inspectCommand, logsCommand, deleteCommand, eventsCommand, daemonCommand, viewerCommand]) {
@@ -30,7 +30,5 @@ try {
   await program.parseAsync();
 } catch (err) {
   // One clear line, never a stack trace; exit codes a script can rely on.
-  const code = isBerthError(err) ? ` (${err.code})` : '';
-  console.error(`berth: ${(err as Error).message}${code}`);
-  process.exitCode = isBerthError(err, 'not-found') ? 3 : 1;
+  process.exitCode = reportFailure(err, globals().json === true, commandBeingParsed());
 }

@@ -3,6 +3,7 @@ import { firstValueFrom } from 'rxjs';
 import { runDaemon } from '../daemon.js';
 import { parseMetricsAddress } from '../metrics-server.js';
 import { globals, logger } from '../program.js';
+import { rememberRuntime, runtimeFor } from '../state-runtime.js';
 import { stopSignal } from './shared.js';
 
 export function daemonCommand(program: Command): void {
@@ -12,10 +13,12 @@ export function daemonCommand(program: Command): void {
     .option('--inspect', 'also serve the live viewer (loopback)')
     .option('--metrics-address <host:port>', 'serve Prometheus metrics at http://<host:port>/metrics (e.g. 127.0.0.1:9464)')
     .action(async (flags: { inspect?: boolean; metricsAddress?: string }) => {
-      const { stateDir, runtime, logLevel } = globals();
+      const { stateDir, logLevel } = globals();
+      const runtime = runtimeFor(stateDir, globals().runtime);
       const metricsAddress = flags.metricsAddress === undefined ? undefined : parseMetricsAddress(flags.metricsAddress);
       const log = logger(logLevel === 'warn' ? 'info' : logLevel);
       const stop = await runDaemon({ stateDir, runtime, logger: log, inspect: flags.inspect }, log, metricsAddress);
+      rememberRuntime(stateDir, runtime);
       if (globals().json) console.log(JSON.stringify({ ready: true, pid: process.pid }));
       await firstValueFrom(stopSignal());
       await stop();

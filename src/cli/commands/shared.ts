@@ -5,14 +5,17 @@ import type { Backend } from '../backend.js';
 import { daemonBackend } from '../daemon-backend.js';
 import { localBackend } from '../local-backend.js';
 import { globals, logger } from '../program.js';
+import { rememberRuntime, runtimeFor } from '../state-runtime.js';
 
 /** Runs `fn` against the daemon if one serves the state dir, else against the state dir directly. */
 export async function withBackend<T>(fn: (backend: Backend) => Promise<T>, extra: { inspect?: boolean; serve?: boolean } = {}): Promise<T> {
-  const { stateDir, runtime, logLevel } = globals();
+  const { stateDir, logLevel } = globals();
+  const runtime = runtimeFor(stateDir, globals().runtime); // a conflicting --runtime is refused, daemon or not
   let backend = await daemonBackend(stateDir);
   if (!backend) {
     try {
       backend = await localBackend({ stateDir, runtime, logger: logger(logLevel), inspect: extra.inspect }, extra.serve);
+      rememberRuntime(stateDir, runtime);
     } catch (err) {
       if (isBerthError(err, 'locked')) {
         throw new BerthError('locked', `${err.message}, which is not a berth daemon: stop it, or run \`berth daemon\` so that commands can share the state dir`);
