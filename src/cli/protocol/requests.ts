@@ -13,6 +13,9 @@ const restart = optional(
   record({ policy: string, maxRetries: optional(count), backoffMs: optional(record({ initial: optional(count), max: optional(count) })) }),
 );
 
+/** update's resources: any object (record refuses anything else); the Supervisor checks its fields. */
+const resources: Check<Record<string, unknown>> = (value, path) => (isPlainObject(value) ? value : record({})(value, path));
+
 /**
  * Every method the daemon serves and the arguments it takes. A request is checked
  * against this before it reaches the Supervisor, which still checks ids, signals
@@ -32,6 +35,10 @@ const METHODS = {
   get: args(string),
   logs: args(string, optional(string), optional(record({ tailBytes: optional(count) }))),
   viewerUrl: args(),
+  update: args(string, resources),
+  stats: args(string),
+  top: args(string),
+  spec: args(string),
   events: args(
     record({ after: optional(count), since: optional(time), id: optional(string), types: optional(arrayOf(oneOf(EVENT_TYPES))), storedOnly: optional(boolean) }),
   ),

@@ -15,7 +15,7 @@ import { readProcessTemplate, removeCgroupParent, runtimeBundle, writeRuntimeBun
 import { ociJson } from './oci-json.js';
 import { currentAttempt, dropAttempt, newAttempt, readPid, writeRecord, type Attempt } from './monitor-records.js';
 import { childStartTime, killAttempt } from './attempt-processes.js';
-import { RuncCli } from './runc-cli.js';
+import { parseJson, RuncCli } from './runc-cli.js';
 import { ENDED, type RuncContainer, type RuncProcess } from './runc-container.js';
 import { ExitWatch } from './exit-watch.js';
 import { restoreContainer } from './restore.js';
@@ -294,6 +294,11 @@ export class RuncRuntime implements Runtime {
 
   stats(id: string): Promise<ContainerStats> {
     return containerStats(this.runc, id);
+  }
+
+  async pids(id: string): Promise<number[]> {
+    const listed = parseJson(await this.runc.run(['ps', '--format', 'json', id]), `runc ps ${id}`);
+    return Array.isArray(listed) ? listed.filter((pid): pid is number => Number.isSafeInteger(pid)) : [];
   }
 
   checkpoint(id: string, options: CheckpointOptions): Promise<{ imagePath: string }> {
