@@ -68,6 +68,7 @@ import {
   validateProcessId,
   validateRestart,
 } from './validate.js';
+import { validateBundleProcess } from './validate-bundle.js';
 import { validateResources } from './validate-resources.js';
 
 export interface SupervisorOptions {
@@ -244,10 +245,10 @@ function checkOpenOptions(value: unknown): SupervisorOptions {
 
 /** Paths are resolved now, so a restore from another working directory still means the same place. */
 function containerSpec(options: Record<string, unknown>): ContainerSpec {
-  if (options.bundle !== undefined && options.process !== undefined) {
-    throw new BerthError('invalid-spec', 'pass either process (process runtime) or bundle (runc runtime), not both');
+  if (options.bundle !== undefined) {
+    const bundle = resolve(osString(options.bundle, 'bundle'));
+    return options.process === undefined ? { bundle } : { bundle, process: validateBundleProcess(options.process) };
   }
-  if (options.bundle !== undefined) return { bundle: resolve(osString(options.bundle, 'bundle')) };
   const checked = validateProcessFields(optionsObject(options.process, 'process', true), 'process');
   return { ...checked, env: checked.env ?? {}, cwd: resolve(checked.cwd ?? process.cwd()) };
 }

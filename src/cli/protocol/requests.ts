@@ -22,7 +22,8 @@ const resources: Check<Record<string, unknown>> = (value, path) => (isPlainObjec
  * and states itself (invalid-id, invalid-signal, invalid-state).
  */
 const METHODS = {
-  create: args(record({ id: string, process: optional(record({ args: arrayOf(string), env: pairs, cwd, inheritEnv })), bundle: optional(string), labels: pairs, restart })),
+  // process.args is optional for a bundle's changes; the Supervisor requires it of a process.
+  create: args(record({ id: string, process: optional(record({ args: optional(arrayOf(string)), env: pairs, cwd, inheritEnv })), bundle: optional(string), labels: pairs, restart })),
   start: args(string),
   exec: args(string, record({ execId: string, args: arrayOf(string), env: pairs, cwd, inheritEnv })),
   signal: args(string, string, stringOrInteger),

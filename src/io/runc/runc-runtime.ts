@@ -150,7 +150,7 @@ export class RuncRuntime implements Runtime {
     mkdirSync(join(dir, 'sockets'), { recursive: true, mode: 0o700 });
     let bundle: string;
     try {
-      bundle = writeRuntimeBundle(spec.bundle, dir, this.options.cgroupParent, id, spec.resources);
+      bundle = writeRuntimeBundle(spec.bundle, dir, this.options.cgroupParent, id, spec.resources, spec.process);
     } catch (err) {
       rmSync(dir, { recursive: true, force: true });
       throw err;
