@@ -6,6 +6,7 @@ import type { BerthEvent, EventsQuery } from '../types.js';
 import { rpcMethods, type Backend } from './backend.js';
 import { decodeUtf8, lineReader } from './protocol/lines.js';
 import { encode, SOCKET_NAME, toError, type Reply } from './protocol/messages.js';
+import { untilConnected } from './reconnect.js';
 
 /**
  * Calls `onReply` with each reply the daemon sends. The daemon only writes valid
@@ -76,8 +77,8 @@ export async function daemonBackend(stateDir: string): Promise<Backend | undefin
 
 /**
  * An events stream over its own connection. If the daemon goes away while the
- * stream follows, it reconnects (for up to a minute) and resumes after the last
- * seq it delivered: no gap, no duplicate.
+ * stream follows, it reconnects (however long the daemon takes to come back,
+ * until unsubscribed) and resumes after the last seq it delivered: no gap, no duplicate.
  */
 function followAcrossRestarts(socketPath: string, query: EventsQuery): Observable<BerthEvent> {
   return new Observable<BerthEvent>((subscriber) => {
@@ -86,21 +87,19 @@ function followAcrossRestarts(socketPath: string, query: EventsQuery): Observabl
     let stopped = false;
     let connectedOnce = false;
     const subscribe = async (): Promise<void> => {
-      const deadline = Date.now() + 60_000;
-      for (;;) {
-        try {
-          socket = await open(socketPath);
-          connectedOnce = true;
-          break;
-        } catch {
-          if (stopped) return;
-          if (!connectedOnce || Date.now() > deadline) {
-            subscriber.error(new BerthError('closed', `no berth daemon answers at ${socketPath}`));
-            return;
-          }
-          await new Promise((done) => setTimeout(done, 200));
-        }
+      const connected = connectedOnce
+        ? await untilConnected(() => open(socketPath), `the berth daemon at ${socketPath}`, () => stopped)
+        : await open(socketPath).catch(() => undefined);
+      if (stopped) {
+        connected?.destroy();
+        return;
       }
+      if (!connected) {
+        subscriber.error(new BerthError('closed', `no berth daemon answers at ${socketPath}`));
+        return;
+      }
+      socket = connected;
+      connectedOnce = true;
       const resumed: EventsQuery = lastSeq === undefined ? query : { ...query, after: lastSeq, since: undefined };
       let ended = false;
       readReplies(socket, (reply) => {

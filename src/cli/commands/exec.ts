@@ -22,7 +22,7 @@ export function execCommand(program: Command): void {
       const status = await withBackend(async (b) => {
         await b.get(id); // not-found before any log is followed
         // A generated id is told where it does not mix with the output: the start line (detached, --json) or stderr.
-        if (!flags.execId && !flags.detach && !globals().json) process.stderr.write(`berth: exec ${execId}\n`);
+        if (!flags.execId && !flags.detach && !globals().json) process.stderr.write(`berth: exec id ${execId}\n`);
         const spec = { execId, args: command, ...envOf(flags), cwd: flags.cwd };
         const exit = await attach(b, id, execId, () => b.exec(id, spec), flags.detach, (pid) =>
           print({ id, execId, pid }, () => `${execId} started in ${id}, pid ${pid}`),

@@ -47,10 +47,14 @@ class LogDecoder {
   private pending: Buffer = Buffer.alloc(0);
   private readonly utf8 = new StringDecoder('utf8');
 
+  /** With `timestamps`, each line of a k8s log begins with the time conmon wrote it, and a space. */
+  private lineBegins = true;
+
   /** Bytes that begin inside the log have what comes before their first whole piece dropped. */
   constructor(
     public format: LogFormat,
     private beginning: Beginning = 'start',
+    private readonly timestamps = false,
   ) {}
 
   push(bytes: Buffer): string {
@@ -98,8 +102,10 @@ class LogDecoder {
     const time = line.indexOf(0x20);
     const stream = line.indexOf(0x20, time + 1);
     if (time < 0 || stream < 0 || !K8S_PREFIX.test(line.subarray(0, stream + 3).toString('latin1'))) return '';
-    const content = this.utf8.write(line.subarray(stream + 3));
-    return line[stream + 1] === 0x46 /* F */ ? `${content}\n` : content;
+    const stamp = this.timestamps && this.lineBegins ? `${line.subarray(0, time).toString('latin1')} ` : '';
+    const content = stamp + this.utf8.write(line.subarray(stream + 3));
+    this.lineBegins = line[stream + 1] === 0x46; /* F */
+    return this.lineBegins ? `${content}\n` : content;
   }
 }
 
@@ -289,7 +295,13 @@ function outputLost(path: string, gap: LogGap): BerthError {
  * come out whole. Bytes rotated away before they were read end the stream with
  * `output-lost`, unless `onGap` is given: then it is told, and reading goes on.
  */
-export function followLog(path: string, format: LogFormat, until: Promise<unknown>, onGap?: (gap: LogGap) => void): Observable<string> {
+export function followLog(
+  path: string,
+  format: LogFormat,
+  until: Promise<unknown>,
+  onGap?: (gap: LogGap) => void,
+  options: { timestamps?: boolean } = {},
+): Observable<string> {
   return new Observable<string>((subscriber) => {
     const cursor = new LogCursor(path, undefined, true);
     let decoder: LogDecoder | undefined;
@@ -297,11 +309,11 @@ export function followLog(path: string, format: LogFormat, until: Promise<unknow
     const drain = async (): Promise<void> => {
       for await (const piece of cursor.read()) {
         if (subscriber.closed) return;
-        decoder ??= new LogDecoder(format, beginningAt(cursor.began ?? 0, true));
+        decoder ??= new LogDecoder(format, beginningAt(cursor.began ?? 0, true), options.timestamps);
         if (isGap(piece)) {
           if (!onGap) throw outputLost(path, piece);
           onGap(piece);
-          decoder = new LogDecoder(decoder.format, 'generation');
+          decoder = new LogDecoder(decoder.format, 'generation', options.timestamps);
           continue;
         }
         const text = decoder.push(piece);
