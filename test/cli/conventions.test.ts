@@ -5,7 +5,6 @@ import { tempDir } from '../helpers.js';
 import { berth, startDaemon, stopDaemon } from './berth-cli.js';
 
 const lines = (text: string) => text.trim().split('\n');
-const jsonLines = (text: string) => lines(text).map((l) => JSON.parse(l) as Record<string, unknown>);
 
 describe('the berth CLI: errors as a ctr or podman user expects them', () => {
   it('a usage error is one line and a hint, exit 2, also with --json; --version', async () => {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { lastValueFrom, tap } from 'rxjs';
 import { BerthError } from '../../errors.js';
 import { followLog } from '../../io/os/process-log.js';
@@ -24,7 +24,7 @@ interface LogsFlags {
 
 function time(text: string): Date {
   const date = new Date(text);
-  if (Number.isNaN(date.getTime())) throw new BerthError('invalid-spec', `--since ${JSON.stringify(text)} is not a time (ISO 8601, like 2026-01-31T12:00:00Z)`);
+  if (Number.isNaN(date.getTime())) throw new InvalidArgumentError('it must be a time (ISO 8601, like 2026-01-31T12:00:00Z)');
   return date;
 }
 
