@@ -103,7 +103,7 @@ describe('the berth CLI: the commands a ctr or podman user reaches for', () => {
     expect(complete('berth', 'st')).toBe('start stop stats');
     expect(complete('berth', '--state-dir', dir, 'stop', '--t')).toBe('--timeout');
     expect(complete('berth', '--state-dir', dir, 'inspect', '')).toBe('web-1');
-    expect(complete('berth', '--state-dir', dir, 'run', '')).toBe(''); // a new id: nothing to offer
+    expect(complete('berth', '--state-dir', dir, 'run', '')).not.toContain('web-1'); // a new id: its flags, no container
     const commands = ['run', 'exec', 'top', 'stats', 'update', 'prune', 'wait', 'completion'];
     const zsh = (await berth(dir, 'completion', 'zsh')).stdout;
     const fish = (await berth(dir, 'completion', 'fish')).stdout;
