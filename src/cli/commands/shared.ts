@@ -33,7 +33,11 @@ export async function withBackend<T>(fn: (backend: Backend) => Promise<T>, extra
 /** SIGINT (Ctrl-C) or SIGTERM: a command that runs until told to stop then ends cleanly, socket and lock released. */
 export const stopSignal = () => merge(fromEvent(process, 'SIGINT'), fromEvent(process, 'SIGTERM')).pipe(take(1));
 
-export const print = (value: unknown, human: () => string) => console.log(globals().json ? JSON.stringify(value, null, 2) : human());
+/** `value` as JSON with --json, else the text `human` makes (nothing at all for none: `ps -q` with no containers). */
+export function print(value: unknown, human: () => string): void {
+  const text = globals().json ? JSON.stringify(value, null, 2) : human();
+  if (text !== '') console.log(text);
+}
 
 export function parsePairs(pairs: string[] = [], what: string): Record<string, string> {
   return Object.fromEntries(
