@@ -23,3 +23,10 @@ export function bytes(text: string): number {
   if (!Number.isSafeInteger(value)) throw new InvalidArgumentError('it must be a size in bytes, like 512m or 1g');
   return value;
 }
+
+/** A time, as ISO 8601 (or anything Date reads). */
+export function time(text: string): Date {
+  const date = new Date(text);
+  if (Number.isNaN(date.getTime())) throw new InvalidArgumentError('it must be a time (ISO 8601, like 2026-01-31T12:00:00Z)');
+  return date;
+}

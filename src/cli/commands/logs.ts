@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { lastValueFrom, tap } from 'rxjs';
 import { BerthError } from '../../errors.js';
 import { followLog } from '../../io/os/process-log.js';
@@ -11,7 +11,7 @@ import { globals } from '../program.js';
 import { daemonWentAway, untilConnected } from '../reconnect.js';
 import { runtimeFor } from '../state-runtime.js';
 import { jsonLine, showOutput } from './attach.js';
-import { count } from './flag-values.js';
+import { count, time } from './flag-values.js';
 import { withBackend } from './shared.js';
 
 interface LogsFlags {
@@ -20,12 +20,6 @@ interface LogsFlags {
   tail?: number;
   since?: Date;
   timestamps?: boolean;
-}
-
-function time(text: string): Date {
-  const date = new Date(text);
-  if (Number.isNaN(date.getTime())) throw new InvalidArgumentError('it must be a time (ISO 8601, like 2026-01-31T12:00:00Z)');
-  return date;
 }
 
 /**
