@@ -77,7 +77,7 @@ function zsh(t: Tree): string {
     .join('\n');
   const commands = t.commands.flatMap((c) => c.names.map((n): [string, string] => [n, c.description]));
   return `#compdef berth
-# berth completion for zsh: berth completion zsh > "\${fpath[1]}/_berth"
+# berth completion for zsh: berth completion zsh > "\${fpath[1]}/_berth", or source <(berth completion zsh)
 _berth() {
   local CURRENT_WORD=$CURRENT cmd="" i ids=0 state_dir=\${words[(i)--state-dir]}; local -a entries
   (( state_dir < CURRENT )) && state_dir=\${words[state_dir+1]} || state_dir=""
@@ -89,7 +89,8 @@ ${cases}
   if [[ $ids == 1 && "\${words[CURRENT]}" != -* ]]; then entries=(\${(f)"$(${IDS})"}); fi
   _describe berth entries
 }
-compdef _berth berth
+# Autoloaded from fpath, this file is _berth's body: complete now. Sourced: register it.
+if [[ "\${funcstack[1]}" == _berth ]]; then _berth "$@"; else compdef _berth berth; fi
 `;
 }
 
