@@ -7,7 +7,7 @@ import { berth, startDaemon, stopDaemon } from './berth-cli.js';
 const lines = (text: string) => text.trim().split('\n');
 
 describe('the berth CLI: errors as a ctr or podman user expects them', () => {
-  it('a usage error is one line and a hint, exit 2, also with --json; --version', async () => {
+  it('a usage error is one line and a hint, exit 2, also with --json; --version', { timeout: 120_000 }, async () => {
     const dir = tempDir();
     const start = await berth(dir, 'start');
     expect(start).toMatchObject({ code: 2, stdout: '' });
@@ -50,7 +50,7 @@ describe('the berth CLI: errors as a ctr or podman user expects them', () => {
     expect(JSON.parse(json.stderr)).toEqual({ code: 'not-found', message: 'container nope not found' });
   }, 300_000); // seventeen commands, each a node start
 
-  it('through a daemon too: an attached exec on an unknown container is not-found', async () => {
+  it('through a daemon too: an attached exec on an unknown container is not-found', { timeout: 120_000 }, async () => {
     const dir = tempDir();
     const daemon = await startDaemon(dir);
     try {
@@ -60,7 +60,7 @@ describe('the berth CLI: errors as a ctr or podman user expects them', () => {
     }
   });
 
-  it("delete of a running container names the CLI's --force", async () => {
+  it("delete of a running container names the CLI's --force", { timeout: 120_000 }, async () => {
     const dir = tempDir();
     expect((await berth(dir, 'run', '-d', 'c', '--', 'sleep', '60')).code).toBe(0);
     const refused = await berth(dir, 'delete', 'c');
