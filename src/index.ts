@@ -5,3 +5,4 @@ export * from './types.js';
 export { processMachine } from './machines/process.machine.js';
 export { containerMachine } from './machines/container.machine.js';
 export { supervisorMachine } from './machines/supervisor.machine.js';
+export type { ProcessRow } from './io/os/process-table.js';

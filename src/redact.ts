@@ -6,7 +6,7 @@ export const REDACTED = '[redacted]';
 
 /**
  * A copy of `value` in which every process spec (a plain object with `args`
- * and an `env` object, at any depth of plain objects and arrays) has its env
+ * and an `env` object, or a bundle's `process`, at any depth of plain objects and arrays) has its env
  * values replaced by REDACTED: names say what was set, values may be secrets.
  * Anything else (actor refs, Dates, errors) is kept as it is; `value` itself
  * is never changed.
@@ -18,9 +18,10 @@ export function redactEnv<T>(value: T, copies = new WeakMap<object, unknown>()):
   const copy: Record<string, unknown> = Array.isArray(value) ? ([] as unknown as Record<string, unknown>) : {};
   copies.set(value, copy); // before descending: a cycle gets the copy, not an endless walk
   for (const [key, entry] of Object.entries(value)) copy[key] = redactEnv(entry, copies);
-  if (Array.isArray(copy.args) && isPlainObject(copy.env)) {
-    copy.env = Object.fromEntries(Object.keys(copy.env).map((name) => [name, REDACTED]));
-  }
+  const hide = (env: Record<string, unknown>) => Object.fromEntries(Object.keys(env).map((name) => [name, REDACTED]));
+  if (Array.isArray(copy.args) && isPlainObject(copy.env)) copy.env = hide(copy.env);
+  // A bundle's process changes (BundleProcess) may give env without args.
+  if (typeof copy.bundle === 'string' && isPlainObject(copy.process) && isPlainObject(copy.process.env)) copy.process = { ...copy.process, env: hide(copy.process.env) };
   return copy as T;
 }
 

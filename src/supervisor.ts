@@ -10,6 +10,7 @@ import { eventStream } from './io/journal/event-stream.js';
 import { Journal } from './io/journal/journal.js';
 import { findContainers, journalRecovered } from './io/journal/recover-registry.js';
 import { followLog, MAX_LOGS_BYTES, readLog, type LogFile } from './io/os/process-log.js';
+import { processTable, type ProcessRow } from './io/os/process-table.js';
 import { findBinary } from './io/os/find-binary.js';
 import { ProcessRuntime } from './io/process/process-runtime.js';
 import { openCgroups } from './io/process/container-cgroups.js';
@@ -66,6 +67,7 @@ import {
   validateProcessId,
   validateRestart,
 } from './validate.js';
+import { validateBundleProcess } from './validate-bundle.js';
 import { validateResources } from './validate-resources.js';
 
 export interface SupervisorOptions {
@@ -242,10 +244,10 @@ function checkOpenOptions(value: unknown): SupervisorOptions {
 
 /** Paths are resolved now, so a restore from another working directory still means the same place. */
 function containerSpec(options: Record<string, unknown>): ContainerSpec {
-  if (options.bundle !== undefined && options.process !== undefined) {
-    throw new BerthError('invalid-spec', 'pass either process (process runtime) or bundle (runc runtime), not both');
+  if (options.bundle !== undefined) {
+    const bundle = resolve(osString(options.bundle, 'bundle'));
+    return options.process === undefined ? { bundle } : { bundle, process: validateBundleProcess(options.process) };
   }
-  if (options.bundle !== undefined) return { bundle: resolve(osString(options.bundle, 'bundle')) };
   const checked = validateProcessFields(optionsObject(options.process, 'process', true), 'process');
   return { ...checked, env: checked.env ?? {}, cwd: resolve(checked.cwd ?? process.cwd()) };
 }
@@ -558,6 +560,23 @@ export class Supervisor {
   async stats(id: string): Promise<ContainerStats> {
     validateId(id, 'container');
     return this.request(id, (requestId) => ({ kind: 'stats', requestId }));
+  }
+
+  /**
+   * The container's processes now, as `ps` shows them: its cgroup's, or init, its
+   * execs and what they started. Read from /proc, beside the request queue: a
+   * process may start or end while it is read.
+   */
+  async top(id: string): Promise<ProcessRow[]> {
+    const { status } = this.get(id);
+    if (status !== 'running' && status !== 'paused') throw new BerthError('invalid-state', `container ${id} is ${status}; top needs a running or paused container`);
+    return processTable(await this.runtime.pids(id));
+  }
+
+  /** What the container was created with (its process or bundle, logs, resources), env values redacted: names say what was set. */
+  spec(id: string): ContainerSpec {
+    this.get(id);
+    return redactEnv(this.actor.getSnapshot().context.containers[id]!.getSnapshot().context.spec);
   }
 
   /** Checkpoints a container with CRIU (runc runtime); it stops unless `leaveRunning`. */

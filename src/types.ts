@@ -96,7 +96,16 @@ export interface ProcessRlimit {
 /** An OCI bundle: a directory with config.json and its rootfs (runc runtime). */
 export interface BundleSpec {
   bundle: string;
+  /** Changes to config.json's process, made in berth's copy of it (as `ctr run` does). */
+  process?: BundleProcess;
 }
+
+/**
+ * What create may change of a bundle's process: `args` replace its args, `env`
+ * entries are added to its env (replacing those of the same name), `cwd` (a path
+ * inside the container) replaces its cwd.
+ */
+export type BundleProcess = Partial<Pick<ProcessSpec, 'args' | 'env' | 'cwd'>>;
 
 /**
  * Bounds on a process's captured output: once its log holds `maxBytes`, the log
@@ -113,9 +122,9 @@ export type ContainerSpec = (ProcessSpec | BundleSpec) & { logs?: LogLimits; res
 
 export interface CreateOptions {
   id: string;
-  /** process runtime: the init process. */
-  process?: ProcessSpec;
-  /** runc runtime: the OCI bundle directory; init is its config.json's process. */
+  /** process runtime: the init process. With `bundle`: changes to config.json's process (BundleProcess). */
+  process?: ProcessSpec | BundleProcess;
+  /** runc runtime: the OCI bundle directory; init is its config.json's process, changed by `process` (args, env, cwd) if given. */
   bundle?: string;
   labels?: Record<string, string>;
   /** Limits (OCI linux.resources): a cgroup of its own on the process runtime, added to config.json's on runc. */

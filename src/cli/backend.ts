@@ -1,6 +1,7 @@
 import type { Observable } from 'rxjs';
 import type { Supervisor } from '../supervisor.js';
-import type { BerthEvent, ContainerInfo, CreateOptions, EventsQuery, ExecOptions, ExitInfo, StopOptions } from '../types.js';
+import type { ProcessRow } from '../io/os/process-table.js';
+import type { BerthEvent, ContainerInfo, ContainerSpec, ContainerStats, CreateOptions, EventsQuery, ExecOptions, ExitInfo, LinuxResources, StopOptions } from '../types.js';
 
 /** What the CLI needs from a supervisor, whether it runs in this process or in `berth daemon`. */
 export interface Backend {
@@ -18,12 +19,16 @@ export interface Backend {
   logs(id: string, processId?: string, options?: { tailBytes?: number }): Promise<string>;
   events(query: EventsQuery): Observable<BerthEvent>;
   viewerUrl(): Promise<string | undefined>;
+  update(id: string, resources: LinuxResources): Promise<void>;
+  stats(id: string): Promise<ContainerStats>;
+  top(id: string): Promise<ProcessRow[]>;
+  spec(id: string): Promise<ContainerSpec>;
   /** Ends this command's use of the supervisor; containers keep running. */
   close(): Promise<void>;
 }
 
 /** The methods forwarded by name to a supervisor this command opened itself (everything but `events` and `close`; a daemon serves each as an HTTP route). */
-export const RPC_METHODS = ['create', 'start', 'exec', 'signal', 'pause', 'resume', 'delete', 'wait', 'stop', 'list', 'get', 'logs', 'viewerUrl'] as const;
+export const RPC_METHODS = ['create', 'start', 'exec', 'signal', 'pause', 'resume', 'delete', 'wait', 'stop', 'list', 'get', 'logs', 'viewerUrl', 'update', 'stats', 'top', 'spec'] as const;
 export type RpcMethod = (typeof RPC_METHODS)[number];
 
 /** Runs one of those methods on an open supervisor, for a command that opened the state dir itself. */

@@ -4,8 +4,11 @@ import { join } from 'node:path';
 import type { Observable } from 'rxjs';
 import { BerthError, fromErrorData, isBerthError, type ErrorData } from '../errors.js';
 import type { BerthEvent, ContainerInfo, EventsQuery, ExitInfo } from '../types.js';
+import type { ProcessRow } from '../io/os/process-table.js';
+import type { ContainerSpec, ContainerStats } from '../types.js';
 import { call, callText, stream } from './api/client.js';
 import type { Backend } from './backend.js';
+import { untilConnected } from './reconnect.js';
 import { SOCKET_NAME } from './socket-name.js';
 
 /** Whether something accepts connections on the socket. */
@@ -50,6 +53,10 @@ export async function daemonBackend(stateDir: string): Promise<Backend | undefin
     logs: (id, processId, options) => callText(socketPath, container(id, `/logs${query({ process: processId, tailBytes: options?.tailBytes })}`)),
     events: (q) => followAcrossRestarts(socketPath, q),
     viewerUrl: async () => (await get<{ url: string | null }>('/viewer')).url ?? undefined,
+    update: (id, resources) => post(container(id, '/update'), resources),
+    stats: (id) => get<ContainerStats>(container(id, '/stats')),
+    top: (id) => get<ProcessRow[]>(container(id, '/top')),
+    spec: (id) => get<ContainerSpec>(container(id, '/spec')),
     close: async () => undefined, // one request, one connection: nothing stays open
   };
 }
@@ -59,8 +66,9 @@ const eventsPath = (q: EventsQuery): string =>
 
 /**
  * GET /events as an Observable. If the daemon goes away while the stream
- * follows, it reconnects (for up to a minute) and resumes with Last-Event-ID,
- * the last seq it delivered: no gap, no duplicate.
+ * follows, it waits for it however long it takes (until unsubscribed), saying
+ * so on stderr, and resumes with Last-Event-ID, the last seq it delivered: no
+ * gap, no duplicate.
  */
 function followAcrossRestarts(socketPath: string, q: EventsQuery): Observable<BerthEvent> {
   // rxjs is loaded here, by the one command that streams, not by every command served by a daemon
@@ -72,12 +80,10 @@ function followAcrossRestarts(socketPath: string, q: EventsQuery): Observable<Be
     let stopped = false;
     const path = eventsPath(q);
     const follow = async (): Promise<void> => {
-      let lostAt: number | undefined;
       while (!stopped) {
         let answered = false; // the daemon ended the stream itself: `end`, or its error
         const reading = stream(socketPath, path, lastSeq, (message) => {
           if (message.event === 'message') {
-            lostAt = undefined;
             lastSeq = message.id;
             const event = JSON.parse(message.data) as BerthEvent;
             subscriber.next({ ...event, time: new Date(event.time) });
@@ -98,12 +104,13 @@ function followAcrossRestarts(socketPath: string, q: EventsQuery): Observable<Be
           }
         }
         if (answered || stopped) return;
-        lostAt ??= Date.now();
-        if (q.storedOnly || Date.now() - lostAt > 60_000) {
+        if (q.storedOnly) {
           subscriber.error(new BerthError('closed', `no berth daemon answers at ${socketPath}`));
           return;
         }
-        await new Promise((done) => setTimeout(done, 200)); // the daemon restarts: pick up where we were
+        // The daemon restarts: once it answers again, pick up where we were.
+        const back = await untilConnected(async () => ((await answers(socketPath)) ? true : undefined), `the berth daemon at ${socketPath}`, () => stopped);
+        if (!back) return;
       }
     };
     void follow();

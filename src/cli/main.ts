@@ -4,7 +4,7 @@
  * when one serves the state dir, otherwise by opening the state dir itself.
  * Each command lives in src/cli/commands; this file only assembles them.
  */
-import { isBerthError } from '../errors.js';
+import { completionCommand } from './commands/completion.js';
 import { createCommand } from './commands/create.js';
 import { daemonCommand } from './commands/daemon.js';
 import { deleteCommand } from './commands/delete.js';
@@ -14,15 +14,25 @@ import { inspectCommand } from './commands/inspect.js';
 import { killCommand } from './commands/kill.js';
 import { logsCommand } from './commands/logs.js';
 import { pauseCommands } from './commands/pause.js';
+import { pruneCommand } from './commands/prune.js';
 import { psCommand } from './commands/ps.js';
 import { runCommand } from './commands/run.js';
 import { startCommand } from './commands/start.js';
+import { statsCommand } from './commands/stats.js';
 import { stopCommand } from './commands/stop.js';
+import { topCommand } from './commands/top.js';
+import { updateCommand } from './commands/update.js';
 import { viewerCommand } from './commands/viewer.js';
-import { program } from './program.js';
+import { waitCommand } from './commands/wait.js';
+import { reportFailure } from './failure.js';
+import { commandBeingParsed, globals, program } from './program.js';
 
 // In the order `berth --help` lists them.
-for (const add of [runCommand, createCommand, startCommand, execCommand, killCommand, stopCommand, pauseCommands, psCommand, inspectCommand, logsCommand, deleteCommand, eventsCommand, daemonCommand, viewerCommand]) {
+for (const add of [
+  runCommand, createCommand, startCommand, execCommand, killCommand, stopCommand, waitCommand, pauseCommands, updateCommand,
+  psCommand, inspectCommand, topCommand, statsCommand, logsCommand, deleteCommand, pruneCommand, eventsCommand,
+  daemonCommand, viewerCommand, completionCommand,
+]) {
   add(program);
 }
 
@@ -30,7 +40,5 @@ try {
   await program.parseAsync();
 } catch (err) {
   // One clear line, never a stack trace; exit codes a script can rely on.
-  const code = isBerthError(err) ? ` (${err.code})` : '';
-  console.error(`berth: ${(err as Error).message}${code}`);
-  process.exitCode = isBerthError(err, 'not-found') ? 3 : 1;
+  process.exitCode = reportFailure(err, globals().json === true, commandBeingParsed());
 }

@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Table from 'cli-table3';
-import type { BerthEvent, ContainerInfo } from '../types.js';
+import type { BerthEvent, ContainerInfo, ContainerSpec } from '../types.js';
 
 /** ctr-style borderless columns. */
-function table(head: string[], rows: (string | number)[][]): string {
+export function table(head: string[], rows: (string | number)[][]): string {
   const t = new Table({
     head,
     chars: { top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '   ' },
@@ -12,13 +14,29 @@ function table(head: string[], rows: (string | number)[][]): string {
   return t.toString();
 }
 
-export function containersTable(containers: ContainerInfo[]): string {
+/** What a container runs: its args, a bundle's from its config.json (as it says now), unless create gave its own. */
+export function commandOf(spec: ContainerSpec): string[] {
+  if ('args' in spec) return spec.args;
+  if (spec.process?.args) return spec.process.args;
+  try {
+    const config = JSON.parse(readFileSync(join(spec.bundle, 'config.json'), 'utf8')) as { process?: { args?: unknown } };
+    return Array.isArray(config.process?.args) ? config.process.args.map(String) : [];
+  } catch {
+    return []; // the bundle is gone or changed: berth runs its own copy
+  }
+}
+
+const COMMAND_WIDTH = 30;
+
+export function containersTable(containers: ContainerInfo[], commands: string[][], truncate: boolean): string {
+  const shorten = (text: string) => (truncate && text.length > COMMAND_WIDTH ? `${text.slice(0, COMMAND_WIDTH - 1)}…` : text);
   return table(
-    ['ID', 'STATUS', 'PID', 'PROCESSES', 'CREATED', 'LABELS'],
-    containers.map((c) => [
+    ['ID', 'STATUS', 'PID', 'COMMAND', 'PROCESSES', 'CREATED', 'LABELS'],
+    containers.map((c, i) => [
       c.id,
       c.status,
       c.pid ?? '-',
+      shorten(commands[i]!.join(' ') || '-'),
       c.processes.map((p) => `${p.id}:${p.status}${p.exitStatus !== undefined ? `(${p.exitStatus})` : ''}`).join(' '),
       new Date(c.createdAt).toISOString(),
       Object.entries(c.labels).map(([k, v]) => `${k}=${v}`).join(',') || '-',

@@ -76,6 +76,8 @@ export interface Runtime {
   /** Changes the container's resource limits (`runc update`). */
   update(id: string, resources: LinuxResources): Promise<void>;
   stats(id: string): Promise<ContainerStats>;
+  /** The pids of every process in the container now (its cgroup's, or its processes and their descendants); read-only. */
+  pids(id: string): Promise<number[]>;
   /** Checkpoints the container with CRIU (`runc checkpoint`); returns where the images went. */
   checkpoint(id: string, options: CheckpointOptions): Promise<{ imagePath: string }>;
   /**

@@ -1,5 +1,6 @@
 import { BerthError } from '../../errors.js';
-import { EVENT_TYPES, type CreateOptions, type EventType, type EventsQuery, type ExecOptions, type StopOptions } from '../../types.js';
+import { EVENT_TYPES, type CreateOptions, type EventType, type EventsQuery, type ExecOptions, type LinuxResources, type StopOptions } from '../../types.js';
+import { isPlainObject } from '../../validate.js';
 import { arrayOf, boolean, checkedLater, count, oneOf, optional, record, string, stringMap, stringOrInteger, type Check } from './checks.js';
 
 /**
@@ -24,7 +25,8 @@ const restart = optional(
 
 export const createBody = record({
   id: string,
-  process: optional(record(processFields)),
+  // args is optional for a bundle's changes (the bundle has its own); the Supervisor requires it of a process.
+  process: optional(record({ ...processFields, args: optional(arrayOf(string)) })),
   bundle: optional(string),
   labels: pairs,
   restart,
@@ -35,6 +37,8 @@ export const createBody = record({
 export const execBody = record({ execId: string, ...processFields }) as Check<ExecOptions>;
 export const killBody = record({ signal: stringOrInteger, process: optional(string) });
 export const stopBody = optional(record({ signal: optional(stringOrInteger), timeoutMs: optional(count) })) as Check<StopOptions | undefined>;
+/** update's body: resources, any object; the Supervisor checks its fields. */
+export const resourcesBody: Check<LinuxResources> = (value, path) => (isPlainObject(value) ? value : record({})(value, path));
 /** Routes that take no body: an empty one, or `{}`. */
 export const noBody = optional(record({}));
 

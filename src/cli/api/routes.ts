@@ -6,7 +6,7 @@ import { feedEvents } from './event-feed.js';
 import { sendJson } from './http-errors.js';
 import { feedLogs } from './log-feed.js';
 import openapi from './openapi.json' with { type: 'json' };
-import { createBody, eventsQuery, execBody, killBody, noBody, queryBoolean, queryCount, queryString, readQuery, stopBody, type Query } from './requests.js';
+import { createBody, eventsQuery, execBody, killBody, noBody, queryBoolean, queryCount, queryString, readQuery, resourcesBody, stopBody, type Query } from './requests.js';
 import { SseStream } from './sse.js';
 
 export interface RouteContext {
@@ -58,6 +58,10 @@ export const ROUTES: Route[] = [
   json('POST', '/containers/{id}/pause', 204, ({ sv, params, body }) => (noBody(body, 'body'), sv.pause(params.id!))),
   json('POST', '/containers/{id}/resume', 204, ({ sv, params, body }) => (noBody(body, 'body'), sv.resume(params.id!))),
   json('POST', '/containers/{id}/stop', 200, ({ sv, params, body }) => sv.stop(params.id!, stopBody(body, 'body'))),
+  json('POST', '/containers/{id}/update', 204, ({ sv, params, body }) => sv.update(params.id!, resourcesBody(body, 'body'))),
+  json('GET', '/containers/{id}/stats', 200, ({ sv, params, query }) => (readQuery(query, {}), sv.stats(params.id!))),
+  json('GET', '/containers/{id}/top', 200, ({ sv, params, query }) => (readQuery(query, {}), sv.top(params.id!))),
+  json('GET', '/containers/{id}/spec', 200, ({ sv, params, query }) => (readQuery(query, {}), sv.spec(params.id!))),
   json('POST', '/containers/{id}/wait', 200, ({ sv, params, query, body }) => (noBody(body, 'body'), sv.wait(params.id!, processOf(query)))),
   {
     method: 'GET',

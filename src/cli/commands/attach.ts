@@ -7,13 +7,18 @@ import { globals } from '../program.js';
 /** Output written to stdout but not yet taken by its reader, past which the log is no longer read. */
 const UNWRITTEN_BYTES = 4 * 1024 * 1024;
 
+/** `run --json` and `exec --json`: one JSON object a line, `type` saying which (start, output, exit). */
+export const jsonLine = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(line)}\n`);
+
 /**
- * Copies a process's output to stdout as it is written, until stopped. The CLI
- * reads the log file directly, daemon or not (both runtimes keep it at the same
- * place; its format is told by its first line, since a daemon's runtime is its own).
+ * Copies a process's output to stdout as it is written (with --json, as `output`
+ * lines), until stopped. The CLI reads the log file directly, daemon or not (both
+ * runtimes keep it at the same place; its format is told by its first line, since
+ * a daemon's runtime is its own).
  */
 export function showOutput(id: string, processId: string): { stop(): Promise<void> } {
   const path = processLogPath(globals().stateDir, id, processId);
+  const write = globals().json ? (text: string) => jsonLine({ type: 'output', id, processId, text }) : (text: string) => process.stdout.write(text);
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
   // A follower that fell behind a bounded log's rotation says so where the output is cut, and goes on.
@@ -29,7 +34,7 @@ export function showOutput(id: string, processId: string): { stop(): Promise<voi
           const subscription = followLogPieces(path, 'auto', stopped, { from, onGap: lost }).subscribe({
             next: ({ text, offset }) => {
               from = offset;
-              process.stdout.write(text);
+              write(text);
               if (process.stdout.writableLength <= UNWRITTEN_BYTES) return;
               subscription.unsubscribe();
               process.stdout.once('drain', follow);
@@ -53,7 +58,8 @@ export function showOutput(id: string, processId: string): { stop(): Promise<voi
 /**
  * Starts a process with `begin`. Detached, reports it with `started` and returns.
  * Otherwise shows its output as it is written (from before it starts, so none is
- * missed) and returns its exit once it has ended and everything it wrote is shown.
+ * missed; with --json, from once it has started, so the `start` line comes first)
+ * and returns its exit once it has ended and everything it wrote is shown.
  */
 export async function attach(
   b: Backend,
@@ -63,12 +69,17 @@ export async function attach(
   detach: boolean | undefined,
   started: (pid: number) => void,
 ): Promise<ExitInfo | undefined> {
-  const tail = detach || globals().json ? undefined : showOutput(id, processId);
+  const json = globals().json === true;
+  let tail = detach || json ? undefined : showOutput(id, processId);
   try {
     const { pid } = await begin();
     if (detach) {
       started(pid);
       return undefined;
+    }
+    if (json) {
+      jsonLine({ type: 'start', id, processId, pid });
+      tail = showOutput(id, processId);
     }
     return await b.wait(id, processId);
   } finally {

@@ -1,24 +1,23 @@
 import { Option, type Command } from 'commander';
-import { BerthError } from '../../errors.js';
 import { EVENT_TYPES, type BerthEvent, type EventType, type EventsQuery } from '../../types.js';
 import { eventLine } from '../output.js';
 import { globals } from '../program.js';
+import { count, time } from './flag-values.js';
 import { collect, stopSignal, withBackend } from './shared.js';
 
 export function eventsCommand(program: Command): void {
   program
     .command('events')
     .description('the journal: stored rows, then live ones with --follow')
-    .option('--since <time>', 'rows from this time on (ISO 8601)')
-    .option('--after <seq>', 'rows after this seq')
+    .option('--since <time>', 'rows from this time on (ISO 8601)', time)
+    .option('--after <seq>', 'rows after this seq', count)
     .option('--id <id>', 'one container only')
     .addOption(new Option('--type <type>', 'only this type (repeatable)').choices(EVENT_TYPES as string[]).argParser(collect))
     .option('-f, --follow', 'keep printing new rows (across daemon restarts)')
-    .action(async (flags: { since?: string; after?: string; id?: string; type?: string[]; follow?: boolean }) => {
+    .action(async (flags: { since?: Date; after?: number; id?: string; type?: string[]; follow?: boolean }) => {
       const query: EventsQuery = { storedOnly: !flags.follow };
-      if (flags.after !== undefined) query.after = Number(flags.after);
-      else query.since = flags.since ? new Date(flags.since) : new Date(0);
-      if (flags.since && Number.isNaN(query.since?.getTime())) throw new BerthError('invalid-spec', `--since ${flags.since} is not a time`);
+      if (flags.after !== undefined) query.after = flags.after;
+      else query.since = flags.since ?? new Date(0);
       if (flags.id) query.id = flags.id;
       if (flags.type) query.types = flags.type as EventType[];
       const show = (e: BerthEvent) => console.log(globals().json ? JSON.stringify(e) : eventLine(e));

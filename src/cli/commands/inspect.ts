@@ -4,9 +4,9 @@ import { withBackend } from './shared.js';
 export function inspectCommand(program: Command): void {
   program
     .command('inspect <id>')
-    .description("a container's full record, as JSON")
+    .description("a container's full record and the spec it was created with (env values redacted), as JSON")
     .action(async (id: string) => {
-      const info = await withBackend((b) => b.get(id));
-      console.log(JSON.stringify(info, null, 2));
+      const record = await withBackend(async (b) => ({ ...(await b.get(id)), spec: await b.spec(id) }));
+      console.log(JSON.stringify(record, null, 2));
     });
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { globals } from '../program.js';
-import { attach } from './attach.js';
+import { attach, jsonLine } from './attach.js';
 import { createFlags, createOptions, type CreateFlags } from './create.js';
 import { print, withBackend, withSpinner } from './shared.js';
 
@@ -14,7 +14,7 @@ export function runCommand(program: Command): void {
         const exit = await attach(b, id, 'init', () => b.start(id), flags.detach, (pid) => print({ id, pid }, () => `${id} started, pid ${pid}`));
         if (!exit) return 0;
         if (flags.rm) await b.delete(id);
-        if (globals().json) print(exit, () => '');
+        if (globals().json) jsonLine({ type: 'exit', id, processId: 'init', ...exit });
         return exit.status;
       });
       process.exitCode = status;

@@ -48,10 +48,14 @@ class LogDecoder {
   private pending: Buffer = Buffer.alloc(0);
   private readonly utf8 = new StringDecoder('utf8');
 
+  /** With `timestamps`, each line of a k8s log begins with the time conmon wrote it, and a space. */
+  private lineBegins = true;
+
   /** Bytes that begin inside the log have what comes before their first whole piece dropped. */
   constructor(
     public format: LogFormat,
     private beginning: Beginning = 'start',
+    private readonly timestamps = false,
   ) {}
 
   push(bytes: Buffer): string {
@@ -105,8 +109,10 @@ class LogDecoder {
     const time = line.indexOf(0x20);
     const stream = line.indexOf(0x20, time + 1);
     if (time < 0 || stream < 0 || !K8S_PREFIX.test(line.subarray(0, stream + 3).toString('latin1'))) return '';
-    const content = this.utf8.write(line.subarray(stream + 3));
-    return line[stream + 1] === 0x46 /* F */ ? `${content}\n` : content;
+    const stamp = this.timestamps && this.lineBegins ? `${line.subarray(0, time).toString('latin1')} ` : '';
+    const content = stamp + this.utf8.write(line.subarray(stream + 3));
+    this.lineBegins = line[stream + 1] === 0x46; /* F */
+    return this.lineBegins ? `${content}\n` : content;
   }
 }
 
@@ -323,7 +329,7 @@ export function followLogPieces(
   path: string,
   format: LogFormat,
   until: Promise<unknown>,
-  options: { from?: number; onGap?: (gap: LogGap) => void } = {},
+  options: { from?: number; onGap?: (gap: LogGap) => void; timestamps?: boolean } = {},
 ): Observable<LogPiece> {
   const { from, onGap } = options;
   return new Observable<LogPiece>((subscriber) => {
@@ -338,10 +344,10 @@ export function followLogPieces(
     const drain = async (): Promise<void> => {
       for await (const piece of cursor.read()) {
         if (subscriber.closed) return;
-        decoder ??= new LogDecoder(format, beginningAt(cursor.began ?? 0, true));
+        decoder ??= new LogDecoder(format, beginningAt(cursor.began ?? 0, true), options.timestamps);
         if (isGap(piece)) {
           gap(piece);
-          decoder = new LogDecoder(decoder.format, 'generation');
+          decoder = new LogDecoder(decoder.format, 'generation', options.timestamps);
           continue;
         }
         const text = decoder.push(piece);
@@ -390,9 +396,15 @@ export function followLogPieces(
 }
 
 /** followLogPieces from the oldest byte kept, as text only. */
-export function followLog(path: string, format: LogFormat, until: Promise<unknown>, onGap?: (gap: LogGap) => void): Observable<string> {
+export function followLog(
+  path: string,
+  format: LogFormat,
+  until: Promise<unknown>,
+  onGap?: (gap: LogGap) => void,
+  options: { timestamps?: boolean } = {},
+): Observable<string> {
   return new Observable<string>((subscriber) =>
-    followLogPieces(path, format, until, { onGap }).subscribe({
+    followLogPieces(path, format, until, { onGap, timestamps: options.timestamps }).subscribe({
       next: ({ text }) => subscriber.next(text),
       error: (err: unknown) => subscriber.error(err),
       complete: () => subscriber.complete(),

@@ -29,6 +29,7 @@ import type { StoredContainer } from '../journal/projection.js';
 import type { LogFile } from '../os/process-log.js';
 import type { Logger } from 'pino';
 import { removeCgroup, type ContainerCgroup } from '../os/cgroup.js';
+import { withDescendants } from '../os/process-table.js';
 import { checkResources, hadCgroup, makeContainerCgroup, recordedCgroup, type Cgroups } from './container-cgroups.js';
 
 interface LiveProcess {
@@ -521,6 +522,13 @@ export class ProcessRuntime implements Runtime {
     const { cgroup } = this.state(id);
     if (!cgroup) throw new BerthError('unsupported', `container ${id} has no cgroup, so no statistics: ${'unavailable' in this.cgroups ? this.cgroups.unavailable : 'it was made without one'}`);
     return cgroup.stats();
+  }
+
+  /** Its cgroup's processes; without one, its live processes and what they started (a child that left for another parent is missed). */
+  async pids(id: string): Promise<number[]> {
+    const state = this.state(id);
+    if (state.cgroup) return state.cgroup.pids();
+    return withDescendants([...state.processes.values()].filter((p) => !p.exited && p.pid > 0).map((p) => p.pid));
   }
 
   async checkpoint(): Promise<{ imagePath: string }> {

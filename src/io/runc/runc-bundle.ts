@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { BerthError } from '../../errors.js';
-import type { LinuxResources } from '../../types.js';
+import type { BundleProcess, LinuxResources } from '../../types.js';
 import { readIfPresent } from '../os/os-process.js';
 import { parseJson } from './runc-cli.js';
 import { ociJson } from './oci-json.js';
@@ -11,6 +11,7 @@ const CGROUP_ROOT = '/sys/fs/cgroup';
 
 interface OciConfig {
   root?: { path?: string };
+  process?: { args?: string[]; env?: string[]; cwd?: string; terminal?: boolean };
   mounts?: { source?: string; type?: string; options?: string[] }[];
   linux?: { cgroupsPath?: string; resources?: Record<string, unknown> };
 }
@@ -29,19 +30,42 @@ export function defaultCgroupParent(stateDir: string): string {
 const isBind = (mount: { type?: string; options?: string[] }) =>
   mount.type === 'bind' || (mount.options ?? []).some((option) => option === 'bind' || option === 'rbind');
 
+/** create's changes to the process (BundleProcess), made as `ctr run` makes them. */
+function changeProcess(config: OciConfig, changes: BundleProcess): void {
+  const process = (config.process ??= {});
+  if (changes.args) process.args = changes.args;
+  if (changes.cwd !== undefined) process.cwd = changes.cwd;
+  if (changes.env) {
+    const names = new Set(Object.keys(changes.env));
+    const kept = (process.env ?? []).filter((entry) => !names.has(entry.slice(0, entry.indexOf('='))));
+    process.env = [...kept, ...Object.entries(changes.env).map(([name, value]) => `${name}=${value}`)];
+  }
+}
+
 /**
  * Writes the bundle runc really runs, `<dir>/bundle`: the user's config.json with
  * its relative paths (rootfs, bind sources) made absolute, a cgroup under
- * `cgroupParent` unless the config names one, and create's resources. The user's bundle is never modified,
+ * `cgroupParent` unless the config names one, create's resources and changes to
+ * the process. The user's bundle is never modified,
  * and an edit to it after create cannot change what later execs run as.
  */
-export function writeRuntimeBundle(userBundle: string, dir: string, cgroupParent: string | undefined, id: string, resources?: LinuxResources): string {
+export function writeRuntimeBundle(
+  userBundle: string,
+  dir: string,
+  cgroupParent: string | undefined,
+  id: string,
+  resources?: LinuxResources,
+  process?: BundleProcess,
+): string {
   let config: OciConfig;
   try {
     config = JSON.parse(readFileSync(join(userBundle, 'config.json'), 'utf8')) as OciConfig;
   } catch (err) {
     throw new BerthError('invalid-spec', `bundle ${userBundle}: cannot read config.json: ${(err as Error).message}`);
   }
+  // Until containers get terminals: runc would fail with "cannot allocate tty if runc will detach".
+  if (config.process?.terminal === true) throw new BerthError('unsupported', `bundle ${userBundle}: berth cannot give a container a terminal yet: set "terminal": false in the process of its config.json (\`runc spec\` writes true)`);
+  if (process) changeProcess(config, process);
   const absolute = (path: string) => (isAbsolute(path) ? path : resolve(userBundle, path));
   if (config.root?.path) config.root.path = absolute(config.root.path);
   for (const mount of config.mounts ?? []) if (mount.source && isBind(mount)) mount.source = absolute(mount.source);

@@ -15,7 +15,7 @@ import { readProcessTemplate, removeCgroupParent, runtimeBundle, writeRuntimeBun
 import { ociJson } from './oci-json.js';
 import { currentAttempt, dropAttempt, newAttempt, readPid, writeRecord, type Attempt } from './monitor-records.js';
 import { childStartTime, killAttempt } from './attempt-processes.js';
-import { RuncCli } from './runc-cli.js';
+import { parseJson, RuncCli } from './runc-cli.js';
 import { ENDED, type RuncContainer, type RuncProcess } from './runc-container.js';
 import { ExitWatch } from './exit-watch.js';
 import { restoreContainer } from './restore.js';
@@ -150,7 +150,7 @@ export class RuncRuntime implements Runtime {
     mkdirSync(join(dir, 'sockets'), { recursive: true, mode: 0o700 });
     let bundle: string;
     try {
-      bundle = writeRuntimeBundle(spec.bundle, dir, this.options.cgroupParent, id, spec.resources);
+      bundle = writeRuntimeBundle(spec.bundle, dir, this.options.cgroupParent, id, spec.resources, spec.process);
     } catch (err) {
       rmSync(dir, { recursive: true, force: true });
       throw err;
@@ -294,6 +294,11 @@ export class RuncRuntime implements Runtime {
 
   stats(id: string): Promise<ContainerStats> {
     return containerStats(this.runc, id);
+  }
+
+  async pids(id: string): Promise<number[]> {
+    const listed = parseJson(await this.runc.run(['ps', '--format', 'json', id]), `runc ps ${id}`);
+    return Array.isArray(listed) ? listed.filter((pid): pid is number => Number.isSafeInteger(pid)) : [];
   }
 
   checkpoint(id: string, options: CheckpointOptions): Promise<{ imagePath: string }> {
