@@ -38,7 +38,7 @@ export function checkResources(cgroups: Cgroups, resources: LinuxResources | und
 export async function makeContainerCgroup(tree: CgroupTree, id: string, dir: string, resources: LinuxResources | undefined): Promise<ContainerCgroup> {
   const stale = tree.find(id);
   if (stale) await removeCgroup(stale);
-  const cgroup = tree.create(id);
+  const cgroup = await tree.create(id);
   try {
     if (resources) cgroup.apply(resources);
     writeFileSync(join(dir, CGROUPS_FILE), cgroup.dirs.map((d) => `${d}\n`).join(''), { mode: 0o600 });
