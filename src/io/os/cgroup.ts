@@ -221,11 +221,29 @@ async function killEverything(cgroup: ContainerCgroup): Promise<void> {
 /**
  * Kills what is left in a cgroup and removes it from every hierarchy; a dir
  * still busy (a killed process not yet reaped by its parent) is tried again.
+ * Usually nothing is left (init's monitor empties the cgroup before it records
+ * init's exit), and reading who is in it costs more than trying: the first dir
+ * goes first, and only one that is busy is emptied. A process joins the dirs
+ * in their order (berth-shim's join_cgroups), and its children are born in all
+ * of them: with the first one empty, none is in the others.
  */
 export async function removeCgroup(cgroup: ContainerCgroup): Promise<void> {
-  await killEverything(cgroup);
   const deadline = Date.now() + EMPTYING_MS;
+  const [first] = cgroup.dirs;
+  if (first === undefined || !(await removedIfEmpty(first))) await killEverything(cgroup);
   await Promise.all(cgroup.dirs.map((dir) => removeDir(dir, deadline)));
+}
+
+/** rmdir of a cgroup dir: false if it still holds a process (EBUSY). */
+async function removedIfEmpty(dir: string): Promise<boolean> {
+  try {
+    await rmdir(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EBUSY') return false;
+    if (code !== 'ENOENT') throw new BerthError('runtime-error', `cannot remove cgroup ${dir}: ${(err as Error).message}`, { cause: err });
+  }
+  return true;
 }
 
 /** rmdir, tried again while the kernel still finds the cgroup busy, until `deadline`. */
