@@ -409,7 +409,7 @@ export class Supervisor {
       journal.onStore((seconds) => instruments.committed(seconds));
     }
     const machine = supervisorMachine.provide({
-      actors: { container: containerMachine.provide({ actors: { runOp: runOpOver(runtime) } }) },
+      actors: { container: containerMachine.provide({ actors: { runOp: runOpOver(runtime, () => new Promise((done) => journal.whenCommitted(done))) } }) },
       actions: {
         record: (_, { entry, detail }) => {
           const event = journal.append(entry, detail);
