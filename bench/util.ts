@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -34,4 +34,18 @@ export interface Result {
   comparison: string;
   goal: string;
   met: boolean;
+}
+
+/** A count from the environment (for a quick run with small numbers), else `fallback`. */
+export function benchCount(name: string, fallback: number): number {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, not ${process.env[name]}`);
+  return value;
+}
+
+/** A process's resident memory (RSS) and its proportional share of it (PSS), from /proc/<pid>/smaps_rollup, in kB. */
+export function smapsKB(pid: number): { rss: number; pss: number } {
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? 0);
+  return { rss: field('Rss'), pss: field('Pss') };
 }

@@ -8,6 +8,7 @@ import { runOpOver } from './actors/run-op.js';
 import { asBerthError, BerthError, fromErrorData } from './errors.js';
 import { eventStream } from './io/journal/event-stream.js';
 import { Journal } from './io/journal/journal.js';
+import { ExitWaiters } from './io/journal/exit-waiters.js';
 import { findContainers, journalRecovered } from './io/journal/recover-registry.js';
 import { followLog, MAX_LOGS_BYTES, readLog, type LogFile } from './io/os/process-log.js';
 import { processTable, type ProcessRow } from './io/os/process-table.js';
@@ -285,6 +286,8 @@ export class Supervisor {
   private nextRequestId = 1;
   private readonly pending = new Map<number, Pending>();
   private closing: Promise<void> | undefined;
+  /** Calls of wait() and what is built on it, by the process they wait for. */
+  private exitWaiters: ExitWaiters | undefined;
   /** `open`'s `logs`: journaled with each container created without its own, so a later open's default cannot change them. */
   private logDefaults: LogLimits | undefined;
 
@@ -408,7 +411,7 @@ export class Supervisor {
       journal.onStore((seconds) => instruments.committed(seconds));
     }
     const machine = supervisorMachine.provide({
-      actors: { container: containerMachine.provide({ actors: { runOp: runOpOver(runtime) } }) },
+      actors: { container: containerMachine.provide({ actors: { runOp: runOpOver(runtime, () => new Promise((done) => journal.whenCommitted(done))) } }) },
       actions: {
         record: (_, { entry, detail }) => {
           const event = journal.append(entry, detail);
@@ -667,14 +670,12 @@ export class Supervisor {
         this.journal.whenCommitted(() => resolvePromise(known));
         return;
       }
-      const unhook = this.journal.onCommit((events) => {
-        const exit = events.find((e) => e.type === 'exit' && e.id === id && e.processId === processId);
-        // A restart that failed to start init ends with init's last exit, and no new one.
-        const restartFailed = processId === INIT && events.some((e) => e.type === 'restart' && e.id === id && e.to === 'exited');
-        if (!exit && !restartFailed) return;
+      this.exitWaiters ??= new ExitWaiters(this.journal);
+      const unhook = this.exitWaiters.add(id, processId, (row) => {
         unhook();
         unhookClose();
-        resolvePromise(exit ? exitOf(exit) : this.processInfo(id, INIT).exit!);
+        // A restart that failed to start init ends with init's last exit, and no new one.
+        resolvePromise(row.type === 'exit' ? exitOf(row) : this.processInfo(id, INIT).exit!);
       });
       const unhookClose = this.journal.onClose(() => {
         unhook();
@@ -723,14 +724,13 @@ export class Supervisor {
 
   /** Every container in the registry. */
   list(): ContainerInfo[] {
-    return Object.values(this.actor.getSnapshot().context.containers).map((ref) => toInfo(ref.getSnapshot().context));
+    return [...this.actor.getSnapshot().context.containers.values()].map((ref) => toInfo(ref.getSnapshot().context));
   }
 
   /** One container; throws `not-found` for an unknown id. */
   get(id: string): ContainerInfo {
     validateId(id, 'container');
-    const { containers } = this.actor.getSnapshot().context;
-    const ref = Object.hasOwn(containers, id) ? containers[id] : undefined;
+    const ref = this.actor.getSnapshot().context.containers.get(id);
     if (!ref) throw new BerthError('not-found', `container ${id} not found`);
     return toInfo(ref.getSnapshot().context);
   }
@@ -802,6 +802,7 @@ export class Supervisor {
       }),
     );
     await new Promise<void>((done) => this.journal.whenCommitted(done));
+    this.actor.send({ type: 'STOP' });
     this.actor.stop();
     await this.runtime.close();
     for (const pending of this.pending.values()) pending.reject(new BerthError('closed', 'the supervisor is closed'));

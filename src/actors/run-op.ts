@@ -6,8 +6,11 @@ import { resolveSignal } from '../validate.js';
 
 const SIGKILL = resolveSignal('SIGKILL');
 
-/** The container machine's `runOp`: one runtime operation, over the configured runtime. */
-export function runOpOver(runtime: Runtime) {
+/**
+ * The container machine's `runOp`: one runtime operation, over the configured
+ * runtime. `journaled` resolves once every row appended so far is committed.
+ */
+export function runOpOver(runtime: Runtime, journaled: () => Promise<void>) {
   return fromPromise<OpOutput, OpInput>(async ({ input }) => {
     const { id, request } = input;
     switch (request.kind) {
@@ -38,6 +41,9 @@ export function runOpOver(runtime: Runtime) {
       case 'checkpoint':
         return { value: await runtime.checkpoint(id, request.options) };
       case 'retire':
+        // What the runtime retires (init's record, runc's stopped container) is what a restore learns
+        // init's exit from: it goes only once that exit, appended just before, is committed.
+        await journaled();
         await runtime.retireInit(id);
         return {};
       case 'restart':

@@ -1,4 +1,4 @@
-import { assign, enqueueActions, setup, type ActorRefFrom } from 'xstate';
+import { createActor, enqueueActions, setup, type ActorRefFrom, type AnyActorRef } from 'xstate';
 import type { ErrorData } from '../errors.js';
 import type { ContainerDetail, ExitInfo, JournalEntry, ContainerSpec, RestartPolicy } from '../types.js';
 import { containerMachine, type ContainerMessage, type RestoredState } from './container.machine.js';
@@ -7,8 +7,14 @@ import type { ContainerRequest, Settlement } from './requests.js';
 export type ContainerRef = ActorRefFrom<typeof containerMachine>;
 
 export interface SupervisorContext {
-  /** The registry: one container actor per id, from create until delete (or a failed create). */
-  containers: Record<string, ContainerRef>;
+  /**
+   * The registry: one container actor per id, from create until delete (or a
+   * failed create). A Map changed in place, and its actors made as this actor's
+   * children without XState's `spawn`: a copy per create or delete (of the
+   * registry, or of XState's children record, which `spawn` and `stopChild`
+   * copy) would cost milliseconds each with thousands of containers.
+   */
+  containers: Map<string, ContainerRef>;
 }
 
 export type SupervisorEvent =
@@ -38,7 +44,15 @@ export type SupervisorEvent =
   | { type: 'RESTORED' }
   /** close() has begun: no new container from here on. */
   | { type: 'CLOSE' }
+  /** close() is done: every container actor stops. */
+  | { type: 'STOP' }
   | ContainerMessage;
+
+/** The container logic this supervisor was given (its effects provided), found where XState's `spawn('container')` finds it. */
+function containerLogic(self: AnyActorRef): typeof containerMachine {
+  const { logic } = self as AnyActorRef & { logic: { implementations: { actors: { container: typeof containerMachine } } } };
+  return logic.implementations.actors.container;
+}
 
 const notFound = (id: string): ErrorData => ({ code: 'not-found', message: `container ${id} not found` });
 
@@ -60,21 +74,22 @@ export const supervisorMachine = setup({
   actors: { container: containerMachine },
   guards: {
     /** The event names a container in the registry. */
-    known: ({ context, event }) => 'id' in event && Object.hasOwn(context.containers, event.id),
+    known: ({ context, event }) => 'id' in event && context.containers.has(event.id),
   },
   actions: {
-    /** Spawns a container actor, new (CREATE) or restored (RESTORE), into the registry. */
-    register: assign({
-      containers: ({ context, event, spawn }) => {
-        if (event.type !== 'CREATE' && event.type !== 'RESTORE') return context.containers;
-        const { id, spec, labels, createdAt, restart } = event;
-        const input = event.type === 'CREATE' ? { requestId: event.requestId } : { restore: event.restore };
-        return { ...context.containers, [id]: spawn('container', { id, input: { id, spec, labels, createdAt, ...(restart ? { restart } : {}), ...input } }) };
-      },
+    /** Starts a container actor, new (CREATE) or restored (RESTORE), in the registry. */
+    register: enqueueActions(({ context, event, self, enqueue }) => {
+      if (event.type !== 'CREATE' && event.type !== 'RESTORE') return;
+      const { id, spec, labels, createdAt, restart } = event;
+      const input = event.type === 'CREATE' ? { requestId: event.requestId } : { restore: event.restore };
+      const container = createActor(containerLogic(self), { id, parent: self, input: { id, spec, labels, createdAt, ...(restart ? { restart } : {}), ...input } });
+      context.containers.set(id, container);
+      // Started once this transition is taken, as `spawn` starts what it makes.
+      enqueue(() => container.start());
     }),
     /** Hands a request, an exit or an OOM kill to the container it names (checked by `known`). */
     forward: enqueueActions(({ context, event, enqueue }) => {
-      const container = context.containers[(event as { id: string }).id]!;
+      const container = context.containers.get((event as { id: string }).id)!;
       if (event.type === 'REQUEST') enqueue.sendTo(container, { type: 'REQUEST', request: event.request });
       else if (event.type === 'EXITED') enqueue.sendTo(container, { type: 'EXITED', processId: event.processId, exit: event.exit });
       else if (event.type === 'OOM') enqueue.sendTo(container, { type: 'OOM' });
@@ -86,7 +101,7 @@ export const supervisorMachine = setup({
   },
 }).createMachine({
   id: 'supervisor',
-  context: { containers: {} },
+  context: () => ({ containers: new Map() }),
   initial: 'restoring',
   // Containers talk to their supervisor, and their requests and exits reach them, whatever its state.
   on: {
@@ -106,9 +121,16 @@ export const supervisorMachine = setup({
     SETTLE: { actions: { type: 'settle', params: ({ event }) => ({ settlement: event.settlement }) } },
     GONE: {
       actions: enqueueActions(({ context, event, enqueue }) => {
-        const { [event.id]: gone, ...rest } = context.containers;
+        const gone = context.containers.get(event.id);
+        context.containers.delete(event.id);
         if (gone) enqueue.stopChild(gone);
-        enqueue.assign({ containers: rest });
+      }),
+    },
+    /** The supervisor is done: its container actors stop (they are not XState's spawned children, which stop with it). */
+    STOP: {
+      actions: enqueueActions(({ context, enqueue }) => {
+        for (const container of context.containers.values()) enqueue.stopChild(container);
+        context.containers.clear();
       }),
     },
   },
@@ -131,7 +153,7 @@ export const supervisorMachine = setup({
       on: {
         CREATE: [
           {
-            guard: ({ context, event }) => Object.hasOwn(context.containers, event.id),
+            guard: ({ context, event }) => context.containers.has(event.id),
             actions: {
               type: 'settle',
               params: ({ event }) => ({
@@ -148,7 +170,7 @@ export const supervisorMachine = setup({
           target: 'closing',
           // What close() kills is not restarted, and no pending restart begins.
           actions: enqueueActions(({ context, enqueue }) => {
-            for (const container of Object.values(context.containers)) enqueue.sendTo(container, { type: 'CLOSE' });
+            for (const container of context.containers.values()) enqueue.sendTo(container, { type: 'CLOSE' });
           }),
         },
       },

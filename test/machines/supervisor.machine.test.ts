@@ -14,7 +14,7 @@ describe('the supervisor statechart', () => {
     ).start();
     expect(actor.getSnapshot().value).toBe('restoring');
     actor.send({ type: 'RESTORE', id: 'old', ...container, restore: { status: 'exited', processes: { init: exitedInit }, startedWhileDown: [] } });
-    expect(Object.keys(actor.getSnapshot().context.containers)).toEqual(['old']);
+    expect([...actor.getSnapshot().context.containers.keys()]).toEqual(['old']);
 
     actor.send({ type: 'RESTORED' });
     expect(actor.getSnapshot().value).toBe('serving');
@@ -22,7 +22,7 @@ describe('the supervisor statechart', () => {
     expect(settled).toEqual([{ requestId: 2, error: { code: 'already-exists', message: 'container old already exists' } }]);
     // Restore is over: a late RESTORE registers nothing.
     actor.send({ type: 'RESTORE', id: 'late', ...container, restore: { status: 'exited', processes: { init: exitedInit }, startedWhileDown: [] } });
-    expect(Object.keys(actor.getSnapshot().context.containers)).toEqual(['old']);
+    expect([...actor.getSnapshot().context.containers.keys()]).toEqual(['old']);
 
     actor.send({ type: 'CLOSE' });
     expect(actor.getSnapshot().value).toBe('closing');

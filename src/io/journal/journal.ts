@@ -78,7 +78,6 @@ function toEvent(row: Row): BerthEvent {
 
 interface Staged {
   event: BerthEvent;
-  entry: JournalEntry;
   detail?: ContainerDetail;
 }
 
@@ -146,9 +145,10 @@ export class Journal {
       // A write now, so that a journal which opens but cannot be written fails here, not on the first commit.
       this.db.pragma('user_version = 1');
       this.projection = new Projection(this.db);
+      // Bound by position: no object of named parameters to build for each row.
       this.insert = this.db.prepare(
         `INSERT INTO events (seq, ts, type, container_id, process_id, from_state, to_state, pid, status, signal, reason, attempt, delay_ms)
-         VALUES (@seq, @ts, @type, @id, @processId, @from, @to, @pid, @status, @signal, @reason, @attempt, @delayMs)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
       // Keeps exactly the newest N rows, whatever gaps seq may have.
       this.prune = this.db.prepare(
@@ -194,9 +194,8 @@ export class Journal {
    * throws: a failed commit keeps the row for the next attempt.
    */
   append(entry: JournalEntry, detail?: ContainerDetail): BerthEvent {
-    const { time, ...rest } = entry;
-    const event: BerthEvent = { ...rest, seq: this.nextSeq++, time: time ?? new Date() };
-    this.pending.push(detail ? { event, entry, detail } : { event, entry });
+    const event: BerthEvent = { ...entry, seq: this.nextSeq++, time: entry.time ?? new Date() };
+    this.pending.push(detail ? { event, detail } : { event });
     this.scheduleFlush();
     return event;
   }
@@ -275,23 +274,10 @@ export class Journal {
   /** The rows and their registry projection, in one transaction. */
   private store(rows: readonly Staged[]): void {
     this.db.transaction(() => {
-      for (const { event, entry, detail } of rows) {
-        this.insert.run({
-          seq: event.seq,
-          ts: event.time.getTime(),
-          type: entry.type,
-          id: entry.id,
-          processId: entry.processId ?? null,
-          from: entry.from ?? null,
-          to: entry.to ?? null,
-          pid: entry.pid ?? null,
-          status: entry.status ?? null,
-          signal: entry.signal ?? null,
-          reason: entry.reason ?? null,
-          attempt: entry.attempt ?? null,
-          delayMs: entry.delayMs ?? null,
-        });
-        this.projection.record({ ...entry, time: event.time }, event.seq, detail);
+      for (const { event, detail } of rows) {
+        const { seq, time, type, id, processId, from, to, pid, status, signal, reason, attempt, delayMs } = event;
+        this.insert.run(seq, time.getTime(), type, id, processId ?? null, from ?? null, to ?? null, pid ?? null, status ?? null, signal ?? null, reason ?? null, attempt ?? null, delayMs ?? null);
+        this.projection.record(event, seq, detail);
       }
       if (this.retainCount > 0) this.prune.run(this.retainCount - 1);
     })();

@@ -49,6 +49,12 @@ export function isSameProcess(pid: number, startTime: number): boolean {
   return pid > 0 && processStartTime(pid) === startTime;
 }
 
+/** The scheduler state letter of the process recorded (pid and start time, in one read), or undefined if it is gone or its pid names another. */
+export function confirmedState(pid: number, startTime: number): string | undefined {
+  const fields = pid > 0 ? statFields(pid) : undefined;
+  return fields && Number(fields[19]) === startTime ? fields[0] : undefined;
+}
+
 /** Alive and not a zombie: a process that has died but is not yet reaped no longer runs. */
 export function processRunning(pid: number): boolean {
   const state = processState(pid);

@@ -33,12 +33,15 @@ export function checkResources(cgroups: Cgroups, resources: LinuxResources | und
 /**
  * Makes a container's cgroup with its limits and lists it for berth-shim. What
  * is left under its name (a delete or a create cut short) is ours, since the
- * parent is this state dir's: emptied and removed first.
+ * parent is this state dir's: emptied and removed, and the cgroup made again.
  */
 export async function makeContainerCgroup(tree: CgroupTree, id: string, dir: string, resources: LinuxResources | undefined): Promise<ContainerCgroup> {
-  const stale = tree.find(id);
-  if (stale) await removeCgroup(stale);
-  const cgroup = tree.create(id);
+  const cgroup = await tree.create(id).catch(async (err: unknown) => {
+    const stale = tree.find(id);
+    if (!stale) throw err;
+    await removeCgroup(stale);
+    return tree.create(id);
+  });
   try {
     if (resources) cgroup.apply(resources);
     writeFileSync(join(dir, CGROUPS_FILE), cgroup.dirs.map((d) => `${d}\n`).join(''), { mode: 0o600 });

@@ -23,7 +23,8 @@ import { checkUserAllowed, inheritIdentity } from './process-user.js';
 import { guarded } from '../os/guarded.js';
 import { moveAside } from '../os/quarantine.js';
 import { readRecord, RECORD_SUFFIX, reserveRecord, type StartRecord } from './shim-records.js';
-import { isSameProcess, killConfirmed, killConfirmedGroup, processState, readIfPresent } from '../os/os-process.js';
+import { confirmedState, killConfirmed, killConfirmedGroup, readIfPresent } from '../os/os-process.js';
+import { Sweep } from '../os/sweep.js';
 import { judgeProcess, type Fate } from './process-restore.js';
 import type { StoredContainer } from '../journal/projection.js';
 import type { LogFile } from '../os/process-log.js';
@@ -150,6 +151,12 @@ function processSpecOf(spec: ContainerSpec): ProcessSpec {
 
 /** How often monitors are checked for having died without a word, or been stopped. */
 const MONITOR_CHECK_MS = 1_000;
+/**
+ * At most this many checks (a /proc or cgroup read each) per MONITOR_CHECK_MS:
+ * beyond 1,000 monitors and containers a round of checks takes longer than a
+ * second, and watching stays near 3% of a core.
+ */
+const MONITOR_CHECKS_PER_TICK = 1_000;
 /** A monitor found stopped this often is a job's hostage: it is killed with its tree, as lost. */
 const MONITOR_STOPS_TOLERATED = 3;
 
@@ -168,6 +175,7 @@ export class ProcessRuntime implements Runtime {
 
   private readonly shim: ShimClient;
   private readonly watchdog: NodeJS.Timeout;
+  private readonly sweep = new Sweep(() => this.watched(), (check) => check(), MONITOR_CHECKS_PER_TICK);
 
   constructor(
     private readonly containersDir: string,
@@ -177,7 +185,7 @@ export class ProcessRuntime implements Runtime {
   ) {
     this.shim = new ShimClient();
     // Left referenced on purpose: like a server, an open supervisor keeps Node running until close().
-    this.watchdog = setInterval(() => this.checkMonitors(), MONITOR_CHECK_MS);
+    this.watchdog = setInterval(() => this.sweep.tick(), MONITOR_CHECK_MS);
   }
 
   onExit(listener: ExitListener): void {
@@ -418,13 +426,15 @@ export class ProcessRuntime implements Runtime {
     return work.catch((err: unknown) => this.logger.error({ err, container: state.id }, `process runtime: ${what} failed`));
   }
 
-  private checkMonitors(): void {
+  /** The watchdog's checks, one per container (OOM kills) and per live monitor, of containers still registered when reached. */
+  private *watched(): Generator<() => void> {
     for (const state of this.containers.values()) {
       // A descendant the OOM killer took, while no process of the container exits: still reported.
-      if (state.cgroup && !state.initExited) this.noteOom(state);
+      if (state.cgroup && !state.initExited) yield () => this.noteOom(state);
       for (const [processId, live] of state.processes) {
+        if (this.containers.get(state.id) !== state) break;
         if (live.exited || live.monitorPid <= 0) continue;
-        guarded(this.logger, `process runtime: checking the monitor of ${processId} of ${state.id}`, () => this.checkMonitor(state, processId, live));
+        yield () => guarded(this.logger, `process runtime: checking the monitor of ${processId} of ${state.id}`, () => this.checkMonitor(state, processId, live));
       }
     }
   }
@@ -436,8 +446,10 @@ export class ProcessRuntime implements Runtime {
    * never held up; one that keeps being stopped is killed with its tree, as lost.
    */
   private checkMonitor(state: ContainerState, processId: string, live: LiveProcess): void {
-    if (isSameProcess(live.monitorPid, live.monitorStartTime)) {
-      if (processState(live.monitorPid) !== 'T') return;
+    if (live.exited) return; // reported since the sweep began
+    const monitorState = confirmedState(live.monitorPid, live.monitorStartTime);
+    if (monitorState !== undefined) {
+      if (monitorState !== 'T') return;
       live.monitorStops = (live.monitorStops ?? 0) + 1;
       if (live.monitorStops <= MONITOR_STOPS_TOLERATED) {
         killConfirmed(live.monitorPid, live.monitorStartTime, 'SIGCONT');
@@ -550,6 +562,7 @@ export class ProcessRuntime implements Runtime {
 
   async close(): Promise<void> {
     clearInterval(this.watchdog);
+    await this.sweep.stop();
     this.shim.close();
     for (const state of this.containers.values()) state.watcher?.close();
     this.containers.clear();
