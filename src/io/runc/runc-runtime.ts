@@ -18,6 +18,7 @@ import { childStartTime, killAttempt } from './attempt-processes.js';
 import { RuncCli } from './runc-cli.js';
 import { ENDED, type RuncContainer, type RuncProcess } from './runc-container.js';
 import { ExitWatch } from './exit-watch.js';
+import { execFifo, startThroughFifo } from './exec-fifo.js';
 import { restoreContainer } from './restore.js';
 import { reconcileUnknown } from './reconcile.js';
 import { checkpointContainer, containerStats } from './stats-checkpoint.js';
@@ -172,9 +173,11 @@ export class RuncRuntime implements Runtime {
   }
 
   async start(id: string): Promise<StartedProcess> {
-    const state = this.state(id);
-    await this.runc.run(['start', id]);
-    return { pid: state.processes.get(INIT)!.pid };
+    const { pid } = this.state(id).processes.get(INIT)!;
+    const fifo = execFifo(this.runc.root(), id);
+    if (fifo) await startThroughFifo(this.shim, fifo, pid, this.runc.timeoutMs);
+    else await this.runc.run(['start', id]);
+    return { pid };
   }
 
   /**
