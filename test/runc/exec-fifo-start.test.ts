@@ -76,5 +76,5 @@ runc("starting a created container through runc's exec fifo (runc runtime)", () 
     await sv.signal('c', 'init', 'SIGKILL');
     expect((await sv.wait('c')).status).toBe(137);
     expect(await briefSince(sv, 0)).toEqual(['create', 'start-container:init', 'exit:init=137']);
-  });
+  }, 60_000);
 });

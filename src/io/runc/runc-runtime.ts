@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError } from '../../errors.js';
 import type { CheckpointOptions, ContainerSpec, ContainerStats, LinuxResources, ProcessSpec } from '../../types.js';
@@ -314,7 +315,8 @@ export class RuncRuntime implements Runtime {
       proc.watcher?.close();
       killConfirmed(proc.conmonPid, proc.conmonStartTime, 'SIGKILL');
     }
-    rmSync(join(this.containersDir, id), { recursive: true, force: true });
+    // Off the event loop: other containers' work goes on meanwhile.
+    await rm(join(this.containersDir, id), { recursive: true, force: true });
     this.containers.delete(id);
   }
 
