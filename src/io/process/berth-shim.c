@@ -56,7 +56,7 @@
  * and kill the tree (and the job can no longer stop or kill it). A value out of
  * range is refused (F ... EINVAL) before anything is forked.
  *
- * `berth-shim start-created <exec.fifo> <init pid>` starts a container runc has
+ * `berth-shim start-created <exec.fifo> <init pid> <its start time, 0 if unknown>` starts a container runc has
  * created, as `runc start` does but without runc's own start-up (see
  * start_created below); the runc runtime launches it with a C request.
  */
@@ -1066,35 +1066,9 @@ static void fields(size_t count, size_t *offsets) {
 #define BERTH_SHIM_SOURCE "unknown"
 #endif
 
-/* Writes all of `line` to fd 3, the sync pipe of a C request. */
-static void say_synced(const char *line) {
-  size_t len = strlen(line), off = 0;
-  while (off < len) {
-    ssize_t n = write(3, line + off, len - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    off += (size_t)n;
-  }
-}
-
-/* Whether a process is gone or a zombie (what `runc start` checks of a container's init). */
-static int process_gone(pid_t pid) {
-  char path[64], stat[512];
-  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 1;
-  ssize_t n = read(fd, stat, sizeof stat - 1);
-  close(fd);
-  if (n <= 0) return 1;
-  stat[n] = 0;
-  char *end = strrchr(stat, ')');
-  return !end || !end[1] || end[2] == 'Z' || end[2] == 'X';
-}
-
+/* Reports on fd 3, the sync pipe of a C request. */
 static int created_start_failed(const char *why) {
-  char line[512];
-  snprintf(line, sizeof line, "{\"data\": -1, \"message\": \"%s\"}\n", why);
-  say_synced(line);
+  dprintf(3, "{\"data\": -1, \"message\": \"%s\"}\n", why);
   return 1;
 }
 
@@ -1105,12 +1079,13 @@ static int created_start_failed(const char *why) {
  * (its end is close-on-exec, so EOF follows the exec). Then the fifo is
  * removed: runc calls a container whose fifo exists `created`, and `running`
  * once it is gone. As runc does, init is looked at every 100 ms, so one that
- * died before it opened the fifo fails the start instead of hanging it. This
+ * died before it opened the fifo (gone, or its pid another process's, by its
+ * start time; its conmon reaps it at once) fails the start instead of hanging it. This
  * runs as a C request's program, outside the supervisor: a supervisor that dies
  * meanwhile leaves the start to finish, as it would leave `runc start`.
  * Reports on fd 3 as conmon does: {"data": <init pid>} or {"data": -1, "message": ...}.
  */
-static int start_created(const char *fifo, pid_t init) {
+static int start_created(const char *fifo, pid_t init, unsigned long long init_start) {
   int fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return created_start_failed(strerror(errno));
   int wrote = 0;
@@ -1118,7 +1093,8 @@ static int start_created(const char *fifo, pid_t init) {
     struct pollfd p = {.fd = fd, .events = POLLIN};
     int ready = poll(&p, 1, 100);
     if (ready < 0 && errno != EINTR) return created_start_failed(strerror(errno));
-    int gone = ready == 0 && process_gone(init);
+    unsigned long long now = ready == 0 ? start_time(init) : init_start;
+    int gone = now == 0 || (init_start != 0 && now != init_start);
     if (ready <= 0 && !gone) continue;
     char buf[64];
     ssize_t n = read(fd, buf, sizeof buf);
@@ -1132,9 +1108,7 @@ static int start_created(const char *fifo, pid_t init) {
   }
   close(fd);
   if (unlink(fifo) != 0 && errno != ENOENT) return created_start_failed(strerror(errno));
-  char line[64];
-  snprintf(line, sizeof line, "{\"data\": %d}\n", (int)init);
-  say_synced(line);
+  dprintf(3, "{\"data\": %d}\n", (int)init);
   return 0;
 }
 
@@ -1143,7 +1117,7 @@ int main(int argc, char **argv) {
     printf("berth-shim %s\n", BERTH_SHIM_SOURCE);
     return 0;
   }
-  if (argc == 4 && strcmp(argv[1], "start-created") == 0) return start_created(argv[2], (pid_t)atoi(argv[3]));
+  if (argc == 5 && strcmp(argv[1], "start-created") == 0) return start_created(argv[2], (pid_t)atoi(argv[3]), strtoull(argv[4], NULL, 10));
   if (argc != 2 || strcmp(argv[1], "zygote") != 0) {
     fprintf(stderr, "usage: berth-shim zygote   (started by berth's process runtime)\n");
     return 2;

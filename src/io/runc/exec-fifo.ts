@@ -2,6 +2,7 @@ import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { BerthError } from '../../errors.js';
 import { DEFAULT_SHIM_PATH, type ShimClient } from '../process/shim-client.js';
+import type { MonitorRecord } from './monitor-records.js';
 
 /**
  * runc's exec fifo of a created container (`<runc root>/<id>/exec.fifo`), on
@@ -26,10 +27,11 @@ export function execFifo(runcRoot: string, id: string): string | undefined {
  * meanwhile leaves the start to finish, as with `runc start`; restore then asks
  * runc, which tells a started container by its fifo being gone.
  */
-export async function startThroughFifo(shim: ShimClient, fifo: string, initPid: number, timeoutMs: number): Promise<void> {
+export async function startThroughFifo(shim: ShimClient, fifo: string, init: MonitorRecord, timeoutMs: number): Promise<void> {
+  const { pid: initPid, startTime } = init;
   let said: string;
   try {
-    said = await shim.launchSynced([DEFAULT_SHIM_PATH, 'start-created', fifo, String(initPid)], { _OCI_SYNCPIPE: '3' }, '/', timeoutMs);
+    said = await shim.launchSynced([DEFAULT_SHIM_PATH, 'start-created', fifo, String(initPid), String(Math.max(startTime, 0))], { _OCI_SYNCPIPE: '3' }, '/', timeoutMs);
   } catch (err) {
     throw new BerthError('runtime-error', `starting through runc's exec fifo: ${(err as Error).message}`);
   }

@@ -174,11 +174,11 @@ export class RuncRuntime implements Runtime {
   }
 
   async start(id: string): Promise<StartedProcess> {
-    const { pid } = this.state(id).processes.get(INIT)!;
+    const init = this.state(id).processes.get(INIT)!;
     const fifo = execFifo(this.runc.root(), id);
-    if (fifo) await startThroughFifo(this.shim, fifo, pid, this.runc.timeoutMs);
+    if (fifo) await startThroughFifo(this.shim, fifo, init, this.runc.timeoutMs);
     else await this.runc.run(['start', id]);
-    return { pid };
+    return { pid: init.pid };
   }
 
   /**
