@@ -12,6 +12,7 @@
  * so the crash can land while they are in flight.
  * BERTH_START_TIMEOUT_MS in the environment sets the supervisor's `startTimeoutMs`, and BERTH_LOGS=<maxBytes>:<keep> its `logs`;
  * BERTH_RESTART (JSON) is the restart policy of every container created.
+ * BERTH_START_HOOK (JSON, an OCI hook) is every runc bundle's startContainer hook, which runs between the start and the process's exec.
  *
  * Progress, one line each, for a parent that picks its instant to kill: `OPENING` before the
  * state dir is opened (restored), `OPEN` after, `STEP <n> ok|refused <code>|error <message>`
@@ -98,11 +99,12 @@ for (const [n, step] of steps.entries()) await reported(step, n);
 say(`READY ${JSON.stringify({ pids, refused, lastSeq: sv.lastSeq, pid: process.pid })}`);
 setInterval(() => {}, 1_000);
 
-/** A bundle whose init also gets `env` (runc takes a container's environment from its config). */
+/** A bundle whose init also gets `env` (runc takes a container's environment from its config), and BERTH_START_HOOK if given. */
 function withEnv(bundle: string, env: Record<string, string>): string {
   const path = join(bundle, 'config.json');
   const config = JSON.parse(readFileSync(path, 'utf8'));
   config.process.env = [...config.process.env, ...Object.entries(env).map(([key, value]) => `${key}=${value}`)];
+  if (process.env.BERTH_START_HOOK) config.hooks = { startContainer: [JSON.parse(process.env.BERTH_START_HOOK)] };
   writeFileSync(path, JSON.stringify(config, null, 2));
   return bundle;
 }

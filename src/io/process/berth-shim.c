@@ -55,6 +55,10 @@
  * and only then execs; the monitor stays root, so it can still record the exit
  * and kill the tree (and the job can no longer stop or kill it). A value out of
  * range is refused (F ... EINVAL) before anything is forked.
+ *
+ * `berth-shim start-created <exec.fifo> <init pid> <its start time, 0 if unknown>` starts a container runc has
+ * created, as `runc start` does but without runc's own start-up (see
+ * start_created below); the runc runtime launches it with a C request.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -1062,11 +1066,58 @@ static void fields(size_t count, size_t *offsets) {
 #define BERTH_SHIM_SOURCE "unknown"
 #endif
 
+/* Reports on fd 3, the sync pipe of a C request. */
+static int created_start_failed(const char *why) {
+  dprintf(3, "{\"data\": -1, \"message\": \"%s\"}\n", why);
+  return 1;
+}
+
+/*
+ * What `runc start` does, with runc's own start-up left out: a created
+ * container's `runc init` waits, blocked, to open runc's exec fifo for writing;
+ * opening the other end lets it write a byte and exec the container's process
+ * (its end is close-on-exec, so EOF follows the exec). Then the fifo is
+ * removed: runc calls a container whose fifo exists `created`, and `running`
+ * once it is gone. As runc does, init is looked at every 100 ms, so one that
+ * died before it opened the fifo (gone, or its pid another process's, by its
+ * start time; its conmon reaps it at once) fails the start instead of hanging it. This
+ * runs as a C request's program, outside the supervisor: a supervisor that dies
+ * meanwhile leaves the start to finish, as it would leave `runc start`.
+ * Reports on fd 3 as conmon does: {"data": <init pid>} or {"data": -1, "message": ...}.
+ */
+static int start_created(const char *fifo, pid_t init, unsigned long long init_start) {
+  int fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return created_start_failed(strerror(errno));
+  int wrote = 0;
+  for (;;) {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    int ready = poll(&p, 1, 100);
+    if (ready < 0 && errno != EINTR) return created_start_failed(strerror(errno));
+    unsigned long long now = ready == 0 ? start_time(init) : init_start;
+    int gone = now == 0 || (init_start != 0 && now != init_start);
+    if (ready <= 0 && !gone) continue;
+    char buf[64];
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n > 0) {
+      wrote = 1;
+      continue;
+    }
+    if (n == 0 && wrote) break; /* the byte, then EOF: the process was exec'd */
+    if (n == 0 || gone) return created_start_failed("container process is already dead");
+    if (errno != EAGAIN && errno != EINTR) return created_start_failed(strerror(errno));
+  }
+  close(fd);
+  if (unlink(fifo) != 0 && errno != ENOENT) return created_start_failed(strerror(errno));
+  dprintf(3, "{\"data\": %d}\n", (int)init);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc == 2 && strcmp(argv[1], "--version") == 0) {
     printf("berth-shim %s\n", BERTH_SHIM_SOURCE);
     return 0;
   }
+  if (argc == 5 && strcmp(argv[1], "start-created") == 0) return start_created(argv[2], (pid_t)atoi(argv[3]), strtoull(argv[4], NULL, 10));
   if (argc != 2 || strcmp(argv[1], "zygote") != 0) {
     fprintf(stderr, "usage: berth-shim zygote   (started by berth's process runtime)\n");
     return 2;

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { resolve } from 'node:path';
 import { execa } from 'execa';
 import { BerthError } from '../../errors.js';
@@ -21,7 +22,10 @@ export class RuncCli {
     readonly path: string,
     readonly globalArgs: string[],
     readonly timeoutMs: number = RUNC_TIMEOUT_MS,
-  ) {}
+  ) {
+    // Each call in flight listens for the cancel: twenty containers at once are not a leak.
+    setMaxListeners(0, this.closing.signal);
+  }
 
   /** runc's stdout; a failure, a timeout or a cancel is a BerthError with runc's own words, bounded. */
   async run(args: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<string> {

@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError } from '../../errors.js';
 import type { CheckpointOptions, ContainerSpec, ContainerStats, LinuxResources, ProcessSpec } from '../../types.js';
@@ -18,6 +19,7 @@ import { childStartTime, killAttempt } from './attempt-processes.js';
 import { parseJson, RuncCli } from './runc-cli.js';
 import { ENDED, type RuncContainer, type RuncProcess } from './runc-container.js';
 import { ExitWatch } from './exit-watch.js';
+import { execFifo, startThroughFifo } from './exec-fifo.js';
 import { restoreContainer } from './restore.js';
 import { reconcileUnknown } from './reconcile.js';
 import { checkpointContainer, containerStats } from './stats-checkpoint.js';
@@ -172,9 +174,11 @@ export class RuncRuntime implements Runtime {
   }
 
   async start(id: string): Promise<StartedProcess> {
-    const state = this.state(id);
-    await this.runc.run(['start', id]);
-    return { pid: state.processes.get(INIT)!.pid };
+    const init = this.state(id).processes.get(INIT)!;
+    const fifo = execFifo(this.runc.root(), id);
+    if (fifo) await startThroughFifo(this.shim, fifo, init, this.runc.timeoutMs);
+    else await this.runc.run(['start', id]);
+    return { pid: init.pid };
   }
 
   /**
@@ -316,7 +320,8 @@ export class RuncRuntime implements Runtime {
       proc.watcher?.close();
       killConfirmed(proc.conmonPid, proc.conmonStartTime, 'SIGKILL');
     }
-    rmSync(join(this.containersDir, id), { recursive: true, force: true });
+    // Off the event loop: other containers' work goes on meanwhile.
+    await rm(join(this.containersDir, id), { recursive: true, force: true });
     this.containers.delete(id);
   }
 
