@@ -579,7 +579,7 @@ export class Supervisor {
   /** What the container was created with (its process or bundle, logs, resources), env values redacted: names say what was set. */
   spec(id: string): ContainerSpec {
     this.get(id);
-    return redactEnv(this.actor.getSnapshot().context.containers[id]!.getSnapshot().context.spec);
+    return redactEnv(this.actor.getSnapshot().context.containers.get(id)!.getSnapshot().context.spec);
   }
 
   /** Checkpoints a container with CRIU (runc runtime); it stops unless `leaveRunning`. */
