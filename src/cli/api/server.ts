@@ -50,8 +50,23 @@ function requestRead(socket: Socket): void {
   deadlines.delete(socket);
 }
 
+/**
+ * Answers a connection may have unsent at once. Node answers pipelined requests
+ * in order and holds each answer until the ones before it are taken: a client
+ * that pipelines many requests and reads none would have them all held in memory.
+ */
+export const MAX_PIPELINED = 8;
+const unsent = new WeakMap<Socket, number>();
+
 async function serve(sv: Supervisor, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const { socket } = request; // kept: a finished response's request no longer has it
+  const pending = (unsent.get(socket) ?? 0) + 1;
+  if (pending > MAX_PIPELINED) {
+    socket.destroy(); // more answers waiting than any client that reads them needs
+    return;
+  }
+  unsent.set(socket, pending);
+  response.once('close', () => unsent.set(socket, (unsent.get(socket) ?? 1) - 1));
   request.once('end', () => requestRead(socket)); // whole, body and all
   response.once('finish', () => expectRequest(socket)); // the next one, on a kept-alive connection
   const url = new URL(request.url ?? '/', 'http://berth');
