@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { describe, expect, it } from 'vitest';
-import { commandLine } from '../../src/io/os/os-process.js';
+import { describe, expect, it, vi } from 'vitest';
+import { commandLine, isSameProcess, processStartTime } from '../../src/io/os/os-process.js';
 import { findBinary } from '../../src/io/os/find-binary.js';
 import { currentAttempt, readPid } from '../../src/io/runc/monitor-records.js';
 import { defaultCgroupParent } from '../../src/io/runc/runc-bundle.js';
@@ -60,6 +60,40 @@ runc('a restart launch cut by a crash (runc runtime)', () => {
     expect(pid).toBe(readPid(attempt.pidFile));
     expect(runcStatus(stateDir, 'c')).toBe('running');
     expect(commandLine(pid)).toBe('sleep 60');
+    await reopened.delete('c');
+  });
+
+  it('a restart clears a launch cut before conmon reported: its conmon and runc container are gone, the new generation runs', async () => {
+    const stateDir = tempDir();
+    mkdirSync(join(stateDir, 'containers'), { recursive: true, mode: 0o700 });
+    const bundle = busyboxBundle(tempDir(), 'c', { args: ['sleep', '60'] });
+    const reopened = runtimeOver(stateDir);
+    await reopened.reconcile(new Set(['c']));
+    // The dead supervisor's launch: its conmon runs and runc holds c as created...
+    const dead = runtimeOver(stateDir);
+    await dead.create('c', { bundle });
+    onCleanup(() => {
+      execFileSync('runc', ['--root', join(stateDir, 'runc'), 'delete', '--force', 'c'], { stdio: 'ignore' });
+    });
+    const attempt = currentAttempt(join(stateDir, 'containers', 'c'), 'init')!;
+    const leftover = [readPid(attempt.conmonPidFile)!, readPid(attempt.pidFile)!].map((pid) => ({ pid, startTime: processStartTime(pid)! }));
+    // ...but as the reopened supervisor finds it, neither berth's record nor conmon's pid files are written yet.
+    for (const file of [attempt.recordFile, attempt.conmonPidFile, attempt.pidFile]) rmSync(file);
+
+    const stored: StoredContainer = {
+      id: 'c', status: 'restarting', spec: { bundle }, labels: {}, createdAt: new Date(),
+      processes: [{ id: 'init', status: 'exited', exit: { status: 2, exitedAt: new Date() } }],
+    };
+    expect(reopened.restore(restoreView(stored))).toEqual({ id: 'c', startedWhileDown: [], exits: [] });
+
+    const { pid } = await reopened.restart('c');
+    expect(runcStatus(stateDir, 'c')).toBe('running');
+    // Started through the exec fifo: the program is exec'd a moment after.
+    await vi.waitFor(() => expect(commandLine(pid)).toBe('sleep 60'));
+    // Nothing of the cut launch runs on, and its attempt is no longer the one a restore would find.
+    for (const proc of leftover) expect(isSameProcess(proc.pid, proc.startTime)).toBe(false);
+    expect(existsSync(attempt.dir)).toBe(false);
+    expect(currentAttempt(join(stateDir, 'containers', 'c'), 'init')!.dir).not.toBe(attempt.dir);
     await reopened.delete('c');
   });
 });

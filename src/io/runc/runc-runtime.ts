@@ -185,9 +185,13 @@ export class RuncRuntime implements Runtime {
    * runc keeps a container whose init exited as `stopped`, and cannot start it
    * again: it is deleted, and init's attempt with it, so that only a launch of
    * the next generation can be found from now on. The container's dir stays.
+   * A launch no record names (its supervisor died before conmon reported) is
+   * killed first, so that it can create nothing once runc's container is gone.
    */
   async retireInit(id: string): Promise<void> {
     const state = this.state(id);
+    const attempt = currentAttempt(state.dir, INIT);
+    if (attempt && !state.processes.has(INIT)) killAttempt(attempt);
     await this.runc.run(['delete', '--force', id]).catch((err: BerthError) => {
       if (!/does not exist|not exist/.test(err.message)) throw err;
     });
@@ -196,7 +200,6 @@ export class RuncRuntime implements Runtime {
     if (init) killConfirmed(init.conmonPid, init.conmonStartTime, 'SIGKILL');
     state.oomWatcher?.close();
     state.processes.delete(INIT);
-    const attempt = currentAttempt(state.dir, INIT);
     if (attempt) dropAttempt(state.dir, INIT, attempt);
   }
 
@@ -210,6 +213,8 @@ export class RuncRuntime implements Runtime {
     const created = state.processes.get(INIT);
     try {
       if (!created || created.exited) {
+        // A launch restore could not adopt may still run, or have left runc a container under this id.
+        if (!created && currentAttempt(state.dir, INIT)) await this.retireInit(id);
         state.oomReported = false; // one OOM event per generation
         await this.monitored(state, INIT, []);
       }
