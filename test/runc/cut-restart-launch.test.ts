@@ -28,20 +28,28 @@ function runtimeOver(stateDir: string): RuncRuntime {
 const runcStatus = (stateDir: string, id: string) =>
   (JSON.parse(execFileSync('runc', ['--root', join(stateDir, 'runc'), 'state', id], { encoding: 'utf8' })) as { status: string }).status;
 
+/**
+ * A reopening supervisor's runtime that has listed runc's containers, and then
+ * the launch of c's next generation of init by a supervisor that died (a second
+ * runtime over the same state dir), going on without it: conmon and runc create c.
+ */
+async function launchAfterReopen() {
+  const stateDir = tempDir();
+  mkdirSync(join(stateDir, 'containers'), { recursive: true, mode: 0o700 });
+  const bundle = busyboxBundle(tempDir(), 'c', { args: ['sleep', '60'] });
+  const reopened = runtimeOver(stateDir);
+  await reopened.reconcile(new Set(['c']));
+  await runtimeOver(stateDir).create('c', { bundle });
+  onCleanup(() => {
+    execFileSync('runc', ['--root', join(stateDir, 'runc'), 'delete', '--force', 'c'], { stdio: 'ignore' });
+  });
+  return { stateDir, bundle, reopened };
+}
+
 runc('a restart launch cut by a crash (runc runtime)', () => {
   it('restore does not take a generation that runc created, after its `runc list`, for one started: the next supervisor starts it', async () => {
-    const stateDir = tempDir();
-    mkdirSync(join(stateDir, 'containers'), { recursive: true, mode: 0o700 });
-    const bundle = busyboxBundle(tempDir(), 'c', { args: ['sleep', '60'] });
-    // The reopening supervisor lists runc's containers first: the dead supervisor's launch has not created c yet.
-    const reopened = runtimeOver(stateDir);
-    await reopened.reconcile(new Set(['c']));
-    // That launch goes on without its supervisor: conmon and runc create the next generation of init...
-    const dead = runtimeOver(stateDir);
-    await dead.create('c', { bundle });
-    onCleanup(() => {
-      execFileSync('runc', ['--root', join(stateDir, 'runc'), 'delete', '--force', 'c'], { stdio: 'ignore' });
-    });
+    // The reopening supervisor lists runc's containers before the dead supervisor's launch, going on without it, creates c.
+    const { stateDir, bundle, reopened } = await launchAfterReopen();
     // ...but the supervisor was killed before it wrote its record of the launch, so it never ran `runc start`.
     const attempt = currentAttempt(join(stateDir, 'containers', 'c'), 'init')!;
     rmSync(attempt.recordFile);
@@ -64,17 +72,8 @@ runc('a restart launch cut by a crash (runc runtime)', () => {
   });
 
   it('a restart clears a launch cut before conmon reported: its conmon and runc container are gone, the new generation runs', async () => {
-    const stateDir = tempDir();
-    mkdirSync(join(stateDir, 'containers'), { recursive: true, mode: 0o700 });
-    const bundle = busyboxBundle(tempDir(), 'c', { args: ['sleep', '60'] });
-    const reopened = runtimeOver(stateDir);
-    await reopened.reconcile(new Set(['c']));
     // The dead supervisor's launch: its conmon runs and runc holds c as created...
-    const dead = runtimeOver(stateDir);
-    await dead.create('c', { bundle });
-    onCleanup(() => {
-      execFileSync('runc', ['--root', join(stateDir, 'runc'), 'delete', '--force', 'c'], { stdio: 'ignore' });
-    });
+    const { stateDir, bundle, reopened } = await launchAfterReopen();
     const attempt = currentAttempt(join(stateDir, 'containers', 'c'), 'init')!;
     const leftover = [readPid(attempt.conmonPidFile)!, readPid(attempt.pidFile)!].map((pid) => ({ pid, startTime: processStartTime(pid)! }));
     // ...but as the reopened supervisor finds it, neither berth's record nor conmon's pid files are written yet.
