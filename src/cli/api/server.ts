@@ -55,7 +55,7 @@ function requestRead(socket: Socket): void {
  * in order and holds each answer until the ones before it are taken: a client
  * that pipelines many requests and reads none would have them all held in memory.
  */
-export const MAX_PIPELINED = 8;
+const MAX_PIPELINED = 8;
 const unsent = new WeakMap<Socket, number>();
 
 async function serve(sv: Supervisor, request: IncomingMessage, response: ServerResponse): Promise<void> {
